@@ -1,0 +1,5 @@
+"""``python -m capacity``."""
+
+from capacity.cli import main
+
+raise SystemExit(main())

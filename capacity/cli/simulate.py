@@ -1,0 +1,120 @@
+"""``python -m capacity simulate SCENARIO``: run it and print the summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from capacity.api import SimulationResult, simulate
+from capacity.cli.output import write_files_atomically
+from capacity.errors import ScenarioError
+from capacity.scenario.durations import parse_duration
+from capacity.scenario.loader import load_scenario
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario YAML file, e.g. scenarios/peak.yaml")
+    p.add_argument("--runs", type=int, help="replications (default: the scenario's simulation.runs)")
+    p.add_argument("--seed", type=int, help="root seed (default: the scenario's simulation.seed)")
+    p.add_argument("--duration", help="simulated time per run, e.g. 2d or 6h (default: the scenario's)")
+    p.add_argument("--out", metavar="DIR", help="write summary.json, timeseries.csv, events.csv to DIR")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _pct(x: dict[str, Any]) -> str:
+    m = x["mean"]
+    s = f"{m * 100:.4f}%"
+    if x.get("ci95"):
+        lo, hi = x["ci95"]
+        s += f"  [{lo * 100:.4f}%, {hi * 100:.4f}%]"
+    return s
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The human-readable table printed by ``simulate``."""
+    a = summary["availability"]
+    r = summary["replicas"]
+    c = summary["cost"]
+    lines = [
+        f"scenario   {summary['scenario']}   (Kubernetes {summary['kubernetesVersion']})",
+        f"runs       {summary['runs']} x {summary['duration_seconds'] / 86400:g} days, seed {summary['seed']}",
+        "",
+        "availability (mean, 95% interval over runs)",
+        f"  requests served            {_pct(a['requests_served'])}",
+        f"  time with a ready pod      {_pct(a['time_with_ready_pod'])}",
+        f"  time at full capacity      {_pct(a['time_at_full_capacity'])}",
+    ]
+    if a.get("objective") is not None:
+        ok = a["requests_served"]["mean"] >= a["objective"]
+        lines.append(f"  objective                  {a['objective'] * 100:g}%  "
+                     f"({'met' if ok else 'NOT met'} by the mean)")
+    lines += [
+        "",
+        f"replicas   min {r['min']}   mean {r['mean']:.2f}   max {r['max']}",
+        "",
+        f"cost ({c['currency']}, {c['prices']['source']})",
+        f"  per month                  {c['per_month']:.2f}",
+        f"  per day                    {c['per_day']:.2f}",
+        f"  total for the run          {c['total']:.2f}",
+    ]
+    pm = c.get("per_million_requests")
+    if pm is not None and not math.isnan(pm):
+        lines.append(f"  per million requests       {pm:.4f}")
+    q = summary.get("quota") or {}
+    if q.get("hard"):
+        lines += ["", "quota      resource: peak used / hard"]
+        for k, hard in q["hard"].items():
+            lines.append(f"  {k:26} {q['peak_used'].get(k, '0')} / {hard}")
+    ev = summary.get("events") or {}
+    if ev:
+        lines += ["", "events     " + ", ".join(f"{k} {v}" for k, v in ev.items())]
+    return "\n".join(lines)
+
+
+def write_outputs(result: SimulationResult, out: Path) -> None:
+    def summary(p: Path) -> None:
+        p.write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
+
+    def ts(p: Path) -> None:
+        result.timeseries.to_csv(p, index=False)
+
+    def ev(p: Path) -> None:
+        result.events.to_csv(p, index=False)
+
+    write_files_atomically(out, {"summary.json": summary, "timeseries.csv": ts, "events.csv": ev})
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def run(args: argparse.Namespace) -> int:
+    sc = load_scenario(Path(args.scenario))
+    if args.runs is not None and args.runs < 1:
+        raise ScenarioError("--runs must be >= 1", value=args.runs, has_value=True)
+    duration = None
+    if args.duration is not None:
+        try:
+            duration = parse_duration(args.duration)
+        except ValueError as e:
+            raise ScenarioError(f"--duration {e}", value=args.duration, has_value=True) from None
+        if duration <= 0:
+            raise ScenarioError("--duration must be > 0", value=args.duration, has_value=True)
+    result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration,
+                      workers=args.workers, progress=False if args.no_progress else None)
+    if args.out:
+        write_outputs(result, Path(args.out))
+    if args.json:
+        print(json.dumps(result.summary, indent=2, default=_json_default))
+    else:
+        print(format_summary(result.summary))
+        if args.out:
+            print(f"\nwrote {args.out}/summary.json, timeseries.csv, events.csv")
+    return 0

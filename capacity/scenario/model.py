@@ -1,0 +1,583 @@
+"""The scenario file (DESIGN §3), as pydantic v2 models.
+
+Top-level sections: ``name``, ``description``, ``kubernetesVersion``, ``simulation``,
+``cluster``, ``controllers``, ``namespace``, ``workload``, ``autoscaling``,
+``disruption``, ``load``, ``failures``, ``pricing``, ``objectives`` (and ``extends``,
+resolved by the loader). Kubernetes fragments use the API's field names (see
+:mod:`capacity.scenario.kubernetes`); our own sections use camelCase the same way.
+Durations are strings like ``15s`` or numbers of seconds; quantities follow Kubernetes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from capacity.scenario.durations import Duration
+from capacity.scenario.kubernetes import (
+    DeploymentSpec,
+    HorizontalPodAutoscalerSpec,
+    LimitRangeSpec,
+    PodDisruptionBudgetSpec,
+    QuantityStr,
+    ResourceMap,
+    ResourceQuotaSpec,
+    RuntimeClass,
+    Toleration,
+    VerticalPodAutoscalerSpec,
+)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _percent(value: Any) -> float:
+    """``99.9%`` or ``0.999`` → 0.999."""
+    if isinstance(value, bool):
+        raise ValueError("must be a fraction such as 0.999 or a percentage such as 99.9%")
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+        if not m:
+            raise ValueError("must be a fraction such as 0.999 or a percentage such as 99.9%")
+        value = float(m.group(1)) / 100
+    if not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("must be between 0 and 1 (or 0% and 100%)")
+    return float(value)
+
+
+Fraction01 = Annotated[float, BeforeValidator(_percent)]
+
+
+# --- distributions --------------------------------------------------------------------
+
+
+class Distribution(Model):
+    """A random duration.
+
+    ``type``: ``constant`` (``value``), ``uniform`` (``min``, ``max``), ``exponential``
+    (``mean``), ``lognormal`` (``median`` and ``p95``: the 95th percentile). A scenario may
+    also write a plain duration, meaning a constant.
+    """
+
+    type: Literal["constant", "uniform", "exponential", "lognormal"] = "constant"
+    value: Duration | None = None
+    min: Duration | None = None
+    max: Duration | None = None
+    mean: Duration | None = None
+    median: Duration | None = None
+    p95: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain(cls, data: Any) -> Any:
+        if isinstance(data, str | int | float) and not isinstance(data, bool):
+            return {"type": "constant", "value": data}
+        return data
+
+    @model_validator(mode="after")
+    def _fields(self) -> Distribution:
+        need = {
+            "constant": ("value",),
+            "uniform": ("min", "max"),
+            "exponential": ("mean",),
+            "lognormal": ("median", "p95"),
+        }[self.type]
+        for f in need:
+            if getattr(self, f) is None:
+                raise ValueError(f"a {self.type} distribution needs {', '.join(need)}")
+        if self.type == "uniform" and self.max < self.min:  # type: ignore[operator]
+            raise ValueError("max must be >= min")
+        if self.type == "lognormal" and self.p95 < self.median:  # type: ignore[operator]
+            raise ValueError("p95 must be >= median")
+        return self
+
+    def mean_seconds(self) -> float:
+        """Expected value in seconds."""
+        import math
+
+        if self.type == "constant":
+            return float(self.value)  # type: ignore[arg-type]
+        if self.type == "uniform":
+            return (self.min + self.max) / 2  # type: ignore[operator]
+        if self.type == "exponential":
+            return float(self.mean)  # type: ignore[arg-type]
+        mu, sigma = self.lognormal_params()
+        return math.exp(mu + sigma * sigma / 2)
+
+    def lognormal_params(self) -> tuple[float, float]:
+        """(mu, sigma) of the underlying normal for a lognormal distribution."""
+        import math
+
+        median = max(float(self.median or 0.0), 1e-9)
+        p95 = max(float(self.p95 or median), median)
+        return math.log(median), (math.log(p95) - math.log(median)) / 1.6448536269514722
+
+
+DurationDist = Distribution
+
+
+# --- simulation -----------------------------------------------------------------------
+
+
+class Simulation(Model):
+    duration: Duration = 7 * 86400.0
+    runs: int = Field(1, ge=1)
+    seed: int | None = Field(0, ge=0)
+    warmup: Duration = 0.0
+    startTime: str | None = Field(
+        None, description="Wall-clock start, e.g. '2026-01-05T00:00:00' (a Monday); "
+        "only the weekday and hour matter for diurnal loads. Default: a Monday 00:00."
+    )
+
+
+# --- controllers ----------------------------------------------------------------------
+
+
+class KubeControllerManager(Model):
+    """kube-controller-manager settings (component-config names). Unset = upstream default."""
+
+    horizontalPodAutoscalerSyncPeriod: Duration = 15.0
+    horizontalPodAutoscalerTolerance: float = Field(0.1, ge=0)
+    horizontalPodAutoscalerDownscaleStabilizationWindow: Duration = 300.0
+    horizontalPodAutoscalerCPUInitializationPeriod: Duration = 300.0
+    horizontalPodAutoscalerInitialReadinessDelay: Duration = 30.0
+    nodeMonitorPeriod: Duration = 5.0
+    nodeMonitorGracePeriod: Duration | None = Field(
+        None, description="Default 40s before Kubernetes 1.32, 50s from 1.32."
+    )
+    nodeStartupGracePeriod: Duration = 60.0
+    nodeEvictionRate: float = Field(0.1, ge=0)
+    secondaryNodeEvictionRate: float = Field(0.01, ge=0)
+    largeClusterSizeThreshold: int = Field(50, ge=0)
+    unhealthyZoneThreshold: float = Field(0.55, ge=0, le=1)
+    podEvictionTimeout: Duration | None = None
+
+
+class KubeApiserver(Model):
+    defaultNotReadyTolerationSeconds: int = Field(300, ge=0)
+    defaultUnreachableTolerationSeconds: int = Field(300, ge=0)
+
+
+class Kubelet(Model):
+    nodeLeaseDurationSeconds: int = Field(40, ge=1)
+
+
+class MetricsServer(Model):
+    metricResolution: Duration = Field(
+        15.0, description="metrics-server --metric-resolution; its shipped manifests set 15s "
+        "(the binary's own flag default is 60s)."
+    )
+
+    @model_validator(mode="after")
+    def _min(self) -> MetricsServer:
+        if self.metricResolution < 10:
+            raise ValueError("metricResolution must be >= 10s (metrics-server minimum)")
+        return self
+
+
+class Scheduler(Model):
+    schedulingDelay: Distribution = Field(default_factory=lambda: Distribution(value=1.0))
+
+
+class ClusterAutoscaler(Model):
+    enabled: bool = True
+    scanInterval: Duration = 10.0
+    scaleDownUnneededTime: Duration = 600.0
+    scaleDownDelayAfterAdd: Duration = 600.0
+    scaleDownDelayAfterDelete: Duration = 0.0
+    scaleDownDelayAfterFailure: Duration = 180.0
+    scaleDownUtilizationThreshold: float = Field(0.5, ge=0, le=1)
+    maxNodeProvisionTime: Duration = 900.0
+    maxGracefulTerminationSec: int = 600
+    maxPodEvictionTime: Duration = 120.0
+    provisioningDelay: Distribution = Field(
+        default_factory=lambda: Distribution(type="lognormal", median=90.0, p95=180.0),
+        description="Time from scale-up decision to a Ready node (an assumption; cloud-dependent).",
+    )
+
+
+class Controllers(Model):
+    kubeControllerManager: KubeControllerManager = Field(default_factory=KubeControllerManager)
+    kubeApiserver: KubeApiserver = Field(default_factory=KubeApiserver)
+    kubelet: Kubelet = Field(default_factory=Kubelet)
+    metricsServer: MetricsServer = Field(default_factory=MetricsServer)
+    scheduler: Scheduler = Field(default_factory=Scheduler)
+    clusterAutoscaler: ClusterAutoscaler = Field(default_factory=ClusterAutoscaler)
+    featureGates: dict[str, bool] = Field(default_factory=dict)
+
+
+# --- cluster --------------------------------------------------------------------------
+
+
+class Taint(Model):
+    key: str
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class NodePoolAutoscaling(Model):
+    minNodes: int = Field(0, ge=0)
+    maxNodes: int = Field(ge=0)
+
+
+class NodePool(Model):
+    name: str
+    instanceType: str | None = None
+    allocatable: ResourceMap = Field(
+        description="Allocatable per node: cpu, memory, pods, ephemeral-storage."
+    )
+    nodesPerZone: int = Field(1, ge=0)
+    zones: list[str] | None = Field(None, description="Zones of this pool; default all zones.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+    spot: bool = False
+    pricePerHour: float | None = Field(None, ge=0, description="Node price per hour.")
+    autoscaling: NodePoolAutoscaling | None = None
+
+
+class Cluster(Model):
+    zones: list[str] = Field(min_length=1)
+    nodePools: list[NodePool] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _zones(self) -> Cluster:
+        names = set()
+        for p in self.nodePools:
+            if p.name in names:
+                raise ValueError(f"node pool names must be unique, {p.name!r} appears twice")
+            names.add(p.name)
+            for z in p.zones or []:
+                if z not in self.zones:
+                    raise ValueError(f"node pool {p.name!r} names zone {z!r}, not in cluster.zones")
+        return self
+
+
+# --- namespace ------------------------------------------------------------------------
+
+
+class Namespace(Model):
+    name: str = "default"
+    resourceQuota: ResourceQuotaSpec | None = None
+    limitRange: LimitRangeSpec | None = None
+    otherUsage: ResourceMap = Field(
+        default_factory=dict,
+        description="Quota already used by other workloads in the namespace (same keys as hard).",
+    )
+
+
+# --- workload -------------------------------------------------------------------------
+
+
+class Startup(Model):
+    """Pod start-up delays before the probes begin (each a distribution)."""
+
+    schedulingDelay: Distribution | None = Field(
+        None, description="Scheduler latency; default controllers.scheduler.schedulingDelay."
+    )
+    imagePull: Distribution = Field(default_factory=lambda: Distribution(value=5.0))
+    containerStart: Distribution = Field(default_factory=lambda: Distribution(value=2.0))
+    initContainers: Distribution = Field(
+        default_factory=lambda: Distribution(value=0.0),
+        description="Run time of all init containers together.",
+    )
+    appWarmup: Distribution | None = Field(
+        None, description="From container start until the application answers its probes "
+        "(default: at once; the probes' initialDelaySeconds still apply).",
+    )
+
+
+class Demand(Model):
+    """How load becomes per-pod CPU and memory use.
+
+    A request costs ``cpuPerRequest`` CPU-seconds and stays in flight ``latency`` seconds
+    (Little's law: in-flight = rate × latency). A pod idles at ``baseCpu`` and
+    ``baseMemory``, and holds ``memoryPerInflightRequest`` per request in flight. Its
+    throughput ceiling is ``(cpu limit − baseCpu) / cpuPerRequest`` requests per second
+    unless ``maxRequestsPerSecondPerPod`` is given.
+    """
+
+    container: str | None = Field(None, description="Serving container; default the first.")
+    cpuPerRequest: float = Field(gt=0, description="CPU-seconds per request.")
+    baseCpu: QuantityStr = "0"
+    baseMemory: QuantityStr = "0"
+    memoryPerInflightRequest: QuantityStr = "0"
+    latency: Duration = 0.1
+    maxRequestsPerSecondPerPod: float | None = Field(None, gt=0)
+    startupCpu: QuantityStr | None = Field(
+        None, description="CPU while starting and before Ready (default baseCpu)."
+    )
+
+
+class Workload(Model):
+    name: str
+    deployment: DeploymentSpec
+    runtimeClass: RuntimeClass | None = None
+    startup: Startup = Field(default_factory=Startup)
+    demand: Demand
+
+
+# --- autoscaling, disruption ------------------------------------------------------------
+
+
+class Autoscaling(Model):
+    horizontal: HorizontalPodAutoscalerSpec | None = None
+    vertical: VerticalPodAutoscalerSpec | None = None
+
+
+class MaintenanceWave(Model):
+    """Planned node upgrades: drain nodes one by one, zone after zone."""
+
+    start: Duration
+    pools: list[str] | None = None
+    surgeNode: bool = False
+    parallelism: int = Field(1, ge=1)
+    nodeUpgradeTime: Distribution = Field(default_factory=lambda: Distribution(value=300.0))
+    drainTimeout: Duration | None = None
+
+
+class RolloutSchedule(Model):
+    at: Duration
+
+
+class Disruption(Model):
+    podDisruptionBudget: PodDisruptionBudgetSpec | None = None
+    maintenance: list[MaintenanceWave] = Field(default_factory=list)
+    rollouts: list[RolloutSchedule] = Field(default_factory=list)
+
+
+# --- load -----------------------------------------------------------------------------
+
+
+class Diurnal(Model):
+    """Weekday/weekend daily curve: ``min`` at night, ``max`` at ``peakHour``."""
+
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+    peakHour: float = Field(14.0, ge=0, lt=24)
+    weekendFactor: float = Field(0.5, ge=0, description="Weekend level relative to weekdays.")
+    sharpness: float = Field(
+        1.0, gt=0, description="Curve exponent: 1 = cosine; >1 narrows the peak."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Diurnal:
+        if self.max < self.min:
+            raise ValueError(f"max must be >= min ({self.min}), got {self.max}")
+        return self
+
+
+class Step(Model):
+    at: Duration
+    rps: float = Field(ge=0)
+
+
+class Spike(Model):
+    at: Duration
+    duration: Duration
+    factor: float = Field(gt=0)
+
+
+class RandomSpikes(Model):
+    perDay: float = Field(ge=0)
+    duration: Distribution = Field(default_factory=lambda: Distribution(value=300.0))
+    factor: float = Field(3.0, gt=0)
+
+
+class Noise(Model):
+    """Multiplicative lognormal noise with coefficient of variation ``cv``, redrawn every ``interval``."""
+
+    cv: float = Field(ge=0)
+    interval: Duration = 60.0
+
+
+class Trace(Model):
+    path: str
+    timeColumn: str = "time"
+    valueColumn: str = "value"
+    unit: Literal["perSecond", "perMinute", "perInterval"] = Field(
+        "perSecond", description="perSecond: value is rps; perMinute: count per minute; "
+        "perInterval: count per row interval."
+    )
+    resample: Duration | None = Field(None, description="Average into buckets of this length.")
+    scale: float = Field(1.0, gt=0)
+    startOffset: Duration = Field(0.0, description="Skip this much of the trace.")
+    loop: bool = Field(True, description="Repeat the trace if the simulation is longer.")
+
+
+class Load(Model):
+    """Offered load in requests per second: one base and optional modifiers."""
+
+    constant: float | None = Field(None, ge=0)
+    diurnal: Diurnal | None = None
+    steps: list[Step] | None = None
+    trace: Trace | None = None
+    spikes: list[Spike] = Field(default_factory=list)
+    randomSpikes: RandomSpikes | None = None
+    noise: Noise | None = None
+    resolution: Duration = Field(
+        60.0, description="Synthetic loads are piecewise constant over this step."
+    )
+
+    @model_validator(mode="after")
+    def _one_base(self) -> Load:
+        bases = [n for n in ("constant", "diurnal", "steps", "trace") if getattr(self, n) is not None]
+        if len(bases) != 1:
+            raise ValueError(
+                "needs exactly one of constant, diurnal, steps or trace, got "
+                + (", ".join(bases) if bases else "none")
+            )
+        if self.resolution <= 0:
+            raise ValueError("resolution must be > 0")
+        return self
+
+
+# --- failures ---------------------------------------------------------------------------
+
+
+class NodeFailures(Model):
+    mtbf: Duration = Field(description="Mean time between failures of one node.")
+    repair: Distribution = Field(default_factory=lambda: Distribution(type="exponential", mean=3600.0))
+    pools: list[str] | None = None
+
+
+class ScheduledZoneOutage(Model):
+    zone: str
+    at: Duration
+    duration: Duration
+
+
+class ZoneFailures(Model):
+    mtbf: Duration | None = Field(None, description="Mean time between outages of one zone.")
+    duration: Distribution = Field(
+        default_factory=lambda: Distribution(type="lognormal", median=3 * 3600.0, p95=10 * 3600.0)
+    )
+    scheduled: list[ScheduledZoneOutage] = Field(default_factory=list)
+
+
+class SpotPoolInterruptions(Model):
+    pool: str
+    ratePerNodeDay: float = Field(ge=0, description="Per-node interruption hazard per day.")
+    meanNodesPerReclaim: float = Field(
+        2.0, ge=1, description="A reclaim takes several nodes of the pool at once."
+    )
+    notice: Duration = 120.0
+
+
+class Failures(Model):
+    nodes: NodeFailures | None = None
+    zones: ZoneFailures | None = None
+    spot: list[SpotPoolInterruptions] = Field(default_factory=list)
+
+
+# --- pricing, objectives -----------------------------------------------------------------
+
+OPENCOST_DEFAULT_SOURCE = "OpenCost public defaults (configs/default.json)"
+
+
+class Pricing(Model):
+    """Prices per hour. Defaults: OpenCost's public default prices, in USD."""
+
+    currency: str = "USD"
+    cpuPerHour: float = Field(0.031611, ge=0, description="Per vCPU-hour.")
+    memoryGiBPerHour: float = Field(0.004237, ge=0, description="Per GiB-hour.")
+    spotCpuPerHour: float = Field(0.006655, ge=0)
+    spotMemoryGiBPerHour: float = Field(0.000892, ge=0)
+    storageGiBPerHour: float = Field(0.00005479452, ge=0)
+    nodes: dict[str, float] = Field(default_factory=dict, description="Price per node-hour by pool.")
+    file: str | None = Field(None, description="A YAML/JSON price file overriding these fields.")
+    source: str = OPENCOST_DEFAULT_SOURCE
+
+
+class Objectives(Model):
+    availability: Fraction01 | None = Field(None, description="e.g. 99.9% of requests served.")
+    monthlyBudget: float | None = Field(None, ge=0)
+
+
+# --- the scenario -------------------------------------------------------------------------
+
+_VERSION = re.compile(r"^1\.(\d+)$")
+
+
+class Scenario(Model):
+    """A validated scenario. ``source`` is the file it came from (not a YAML field)."""
+
+    name: str
+    description: str | None = None
+    kubernetesVersion: str = "1.33"
+    simulation: Simulation = Field(default_factory=Simulation)
+    cluster: Cluster | None = None
+    controllers: Controllers = Field(default_factory=Controllers)
+    namespace: Namespace = Field(default_factory=Namespace)
+    workload: Workload
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    disruption: Disruption = Field(default_factory=Disruption)
+    load: Load
+    failures: Failures = Field(default_factory=Failures)
+    pricing: Pricing = Field(default_factory=Pricing)
+    objectives: Objectives = Field(default_factory=Objectives)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_string(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("kubernetesVersion"), float):
+            raise ValueError(
+                "kubernetesVersion must be a quoted string such as \"1.33\" "
+                f"(YAML reads 1.30 as the number {data['kubernetesVersion']})"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if not _VERSION.match(self.kubernetesVersion):
+            raise ValueError(f"kubernetesVersion must look like \"1.33\", got {self.kubernetesVersion!r}")
+        if self.minor < 23:
+            raise ValueError("kubernetesVersion must be 1.23 or newer (autoscaling/v2 is GA from 1.23)")
+        names = [c.name for c in self.workload.deployment.template.spec.containers]
+        d = self.workload.demand
+        if d.container is not None and d.container not in names:
+            raise ValueError(f"workload.demand.container {d.container!r} is not a container of the pod")
+        return self
+
+    # --- derived ----------------------------------------------------------------------
+    @property
+    def minor(self) -> int:
+        m = _VERSION.match(self.kubernetesVersion)
+        return int(m.group(1)) if m else 0
+
+    def feature_gate(self, name: str) -> bool:
+        """Feature gate value: the scenario's setting, else the default of its version."""
+        gates = self.controllers.featureGates
+        if name in gates:
+            return gates[name]
+        defaults_from = {"HPAConfigurableTolerance": 35}
+        return self.minor >= defaults_from.get(name, 10**6)
+
+    @property
+    def node_monitor_grace_period(self) -> float:
+        """40 s before 1.32, 50 s from 1.32 (kubernetes/kubernetes#126287), unless set."""
+        g = self.controllers.kubeControllerManager.nodeMonitorGracePeriod
+        if g is not None:
+            return g
+        return 50.0 if self.minor >= 32 else 40.0
+
+    @property
+    def serving_container(self) -> str:
+        d = self.workload.demand
+        return d.container or self.workload.deployment.template.spec.containers[0].name
+
+
+# Re-exported for type hints elsewhere.
+__all__ = [
+    "Autoscaling", "Cluster", "Controllers", "Demand", "Disruption", "Distribution", "Failures",
+    "Load", "Namespace", "NodePool", "Objectives", "Pricing", "Scenario", "Simulation",
+    "Startup", "Toleration", "Workload",
+]

@@ -1,0 +1,608 @@
+"""One simulated run: the workload, its controllers and its traffic on simpy.
+
+Processes (one per control loop, as in the cluster):
+
+* ``load_process``: walks the piecewise-constant offered load;
+* ``metrics_scrape``: metrics-server, every ``metricResolution``; CPU is the rate between
+  the last two scrapes of each container's cumulative CPU, memory the last sample; a
+  container younger than one resolution but at least 10 s old gets a synthetic first
+  point (its start, zero CPU), as metrics-server's storage does;
+* ``hpa_control_loop``: the HorizontalPodAutoscaler every sync period, through
+  :class:`capacity.k8s.hpa.HorizontalController`, acting on the Deployment's
+  ``spec.replicas``; one timeseries row per sync;
+* ``pod_lifecycle``: per pod, scheduling, init containers, image pull, container start,
+  then the startup and readiness probes (:mod:`capacity.k8s.probes`); termination
+  removes the endpoint at once, runs preStop, and frees resources after the preStop or
+  the grace period, whichever is shorter;
+* the ReplicaSet controller reacts at once to a change of ``spec.replicas`` (slow-start
+  batches, deletion ranking).
+
+Traffic is a fluid: offered requests are spread evenly over the Service's endpoints; a pod
+serves up to its ceiling; requests sent to a pod that cannot serve them are lost. All
+quantities are integrated exactly between events, so nothing ticks per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from capacity.k8s import hpa
+from capacity.k8s.probes import startup_timeline
+from capacity.k8s.types import (
+    CONDITION_TRUE,
+    POD_PENDING,
+    POD_READY,
+    POD_RUNNING,
+    Pod,
+    PodCondition,
+    PodMetric,
+)
+from capacity.scenario.model import Scenario
+from capacity.sim.distributions import sample
+from capacity.sim.hpa_adapter import hpa_spec_from_scenario
+from capacity.sim.loadgen import build_load
+from capacity.sim.recorder import Integrals, Recorder
+from capacity.sim.rng import RunStreams
+from capacity.sim.workload import GIB, IDLE, OFF, SERVING, SimPod, WorkloadModel
+
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _suffix(n: int, width: int = 5) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, len(_NAME_ALPHABET))
+        out.append(_NAME_ALPHABET[r])
+    return "".join(reversed(out))
+
+
+@dataclass
+class RunOutcome:
+    """What one run hands back to the runner (picklable)."""
+
+    run: int
+    duration: float
+    integrals: Integrals
+    event_counts: dict[str, int]
+    replicas_min: int
+    replicas_max: int
+    columns: dict[str, Any]  # numpy arrays, empty when not recorded
+    events: list[tuple[Any, ...]]
+    extra: dict[str, Any]
+
+
+class ReplicaSet:
+    __slots__ = ("name", "pods", "rev", "spec_replicas")
+
+    def __init__(self, name: str, rev: int, replicas: int) -> None:
+        self.name = name
+        self.rev = rev
+        self.spec_replicas = replicas
+        self.pods: list[SimPod] = []
+
+
+class Model:
+    """The state and processes of one run. Build, then :meth:`run`."""
+
+    def __init__(self, sc: Scenario, run: int, ss: np.random.SeedSequence,
+                 duration: float | None = None, record: bool = True,
+                 phases: tuple[float, float] | None = None) -> None:
+        """``phases`` fixes (metrics scrape offset, HPA sync offset) in seconds; by default
+        both are drawn uniformly from the run's ``phase`` stream."""
+        self.phases = phases
+        self.sc = sc
+        self.run_index = run
+        self.duration = float(duration if duration is not None else sc.simulation.duration)
+        self.warmup = min(sc.simulation.warmup, self.duration)
+        self.rng = RunStreams(ss)
+        self.rec = Recorder(run=run, record=record)
+        self.env = simpy.Environment()
+        self.wl = WorkloadModel.from_scenario(sc)
+        kcm = sc.controllers.kubeControllerManager
+        self.sync_period = kcm.horizontalPodAutoscalerSyncPeriod
+        self.resolution = sc.controllers.metricsServer.metricResolution
+        self.hpa_spec = hpa_spec_from_scenario(sc)
+        self.hpa_name = (sc.autoscaling.horizontal.scaleTargetRef.name
+                         if sc.autoscaling.horizontal is not None
+                         and sc.autoscaling.horizontal.scaleTargetRef is not None else self.wl.name)
+        self.controller = hpa.HorizontalController(
+            downscale_stabilisation_window=kcm.horizontalPodAutoscalerDownscaleStabilizationWindow,
+            tolerance=kcm.horizontalPodAutoscalerTolerance,
+            cpu_initialization_period=kcm.horizontalPodAutoscalerCPUInitializationPeriod,
+            delay_of_initial_readiness_status=kcm.horizontalPodAutoscalerInitialReadinessDelay,
+        )
+        self.hpa_key = f"{self.wl.namespace}/{self.hpa_name}"
+        pr = sc.pricing
+        self._price_cpu = pr.cpuPerHour / 3600.0
+        self._price_mem = pr.memoryGiBPerHour / 3600.0
+        self._req_cpu = self.wl.requests.get("cpu", 0) / 1000.0
+        self._req_mem = self.wl.requests.get("memory", 0) / 1000.0 / GIB
+        self.startup = sc.workload.startup
+        self.sched_delay = self.startup.schedulingDelay or sc.controllers.scheduler.schedulingDelay
+        # --- state ---
+        self.rate = 0.0
+        self.last_t = 0.0
+        self.S = 0.0  # ∫ CPU rate of one serving pod dt (core-seconds)
+        self.n_ep = 0  # endpoints (incl. pods on dead nodes until marked)
+        self.n_alive = 0  # endpoints that can serve
+        self.n_holding = 0  # pods holding node resources
+        self.n_serving = 0
+        self.served_pp = 0.0
+        self.served_rate = 0.0
+        self.serving_cpu = self.wl.base_cpu
+        self.serving_mem = self.wl.base_memory
+        self.full = True
+        self.cost_rate = 0.0
+        self.pods: list[SimPod] = []
+        self.k8s_pods: list[Pod] = []
+        self.cpu_metrics: dict[str, PodMetric] = {}
+        self.mem_metrics: dict[str, PodMetric] = {}
+        self._empty_metrics: dict[str, PodMetric] = {}
+        self.pod_counter = 0
+        self.rev = 1
+        self.rs = ReplicaSet(f"{self.wl.name}-{self._rs_hash(self.rev)}", self.rev, 0)
+        self.replicasets = [self.rs]
+        self.spec_replicas = 0
+        self.last_desired = 0
+        self.last_util: float = math.nan
+        self.last_mem_util: float = math.nan
+        self.node_name = "node"
+
+    # --- helpers ---------------------------------------------------------------------
+    def _rs_hash(self, rev: int) -> str:
+        # A stable stand-in for the pod-template-hash label (hashlib: same in every process).
+        digest = hashlib.sha256(f"{self.wl.name}/{rev}".encode()).digest()
+        return _suffix(int.from_bytes(digest[:8], "big"), 10)
+
+    def _cum(self, p: SimPod, t: float) -> float:
+        if p.mode == SERVING:
+            return p.cum + (self.S + self.serving_cpu * (t - self.last_t)) - p.s0
+        return p.cum + p.rate * (t - p.t0)
+
+    def _set_mode(self, p: SimPod, mode: int) -> None:
+        """Change a pod's CPU mode at ``env.now`` (call after :meth:`touch`)."""
+        now = self.env.now
+        p.cum = self._cum(p, now)
+        if p.mode == SERVING:
+            self.n_serving -= 1
+        p.mode = mode
+        p.s0 = self.S
+        p.t0 = now
+        if mode == SERVING:
+            self.n_serving += 1
+            p.rate = 0.0
+        elif mode == IDLE:
+            p.rate = self.wl.startup_cpu if p.ready_at is None else self.wl.base_cpu
+        else:
+            p.rate = 0.0
+
+    def touch(self) -> None:
+        """Integrate everything from the last event to now."""
+        now = self.env.now
+        dt = now - self.last_t
+        if dt <= 0:
+            return
+        self.S += self.serving_cpu * dt
+        if now > self.warmup:
+            m = dt if self.last_t >= self.warmup else now - self.warmup
+            ig = self.rec.integrals
+            ig.measured_seconds += m
+            ig.offered_requests += self.rate * m
+            ig.served_requests += self.served_rate * m
+            if self.n_alive > 0:
+                ig.seconds_with_ready_pod += m
+            if self.full:
+                ig.seconds_at_full_capacity += m
+            ig.cost += self.cost_rate * m
+            ig.replica_seconds += self.n_holding * m
+            ig.spec_replica_seconds += self.spec_replicas * m
+            ig.ready_replica_seconds += self.n_alive * m
+            ig.cpu_request_core_seconds += self.n_holding * self._req_cpu * m
+            ig.memory_request_gib_seconds += self.n_holding * self._req_mem * m
+            idle = self.n_holding - self.n_serving
+            ig.cpu_usage_core_seconds += (self.n_serving * self.serving_cpu
+                                          + idle * self.wl.base_cpu) * m
+            ig.memory_usage_gib_seconds += (self.n_serving * self.serving_mem
+                                            + idle * self.wl.base_memory) / GIB * m
+        self.last_t = now
+
+    def recompute(self) -> None:
+        """Derived rates after a change of load or endpoints (call after :meth:`touch`)."""
+        wl = self.wl
+        r = self.rate
+        if self.n_ep > 0:
+            per = r / self.n_ep
+            spp = per if per < wl.capacity_rps else wl.capacity_rps
+        else:
+            spp = 0.0
+        self.served_pp = spp
+        self.served_rate = self.n_alive * spp
+        self.serving_cpu = wl.base_cpu + spp * wl.cpu_per_request
+        self.serving_mem = wl.base_memory + wl.memory_per_inflight * spp * wl.latency
+        self.full = self.served_rate >= r * (1 - 1e-12)
+        pc, pm = self._price_cpu, self._price_mem
+        rc, rm = self._req_cpu, self._req_mem
+        serve_cost = max(rc, self.serving_cpu) * pc + max(rm, self.serving_mem / GIB) * pm
+        idle_cost = max(rc, wl.base_cpu) * pc + max(rm, wl.base_memory / GIB) * pm
+        self.cost_rate = self.n_serving * serve_cost + (self.n_holding - self.n_serving) * idle_cost
+
+    # --- pods ----------------------------------------------------------------------------
+    def _new_pod(self, rs: ReplicaSet) -> SimPod:
+        self.pod_counter += 1
+        name = f"{rs.name}-{_suffix(self.pod_counter * 7919 + self.run_index)}"
+        wl = self.wl
+        pod = Pod(
+            name=name,
+            namespace=wl.namespace,
+            labels=wl.labels,
+            creation_timestamp=self.env.now,
+            owner=rs.name,
+            containers=wl.containers,
+            init_containers=wl.init_containers,
+            overhead=wl.overhead,
+            termination_grace_period_seconds=wl.grace,
+            phase=POD_PENDING,
+        )
+        p = SimPod(pod, rs.name, rs.rev)
+        rs.pods.append(p)
+        self.pods.append(p)
+        self.k8s_pods.append(pod)
+        return p
+
+    def _add_endpoint(self, p: SimPod) -> None:
+        p.endpoint = True
+        self.n_ep += 1
+        if p.alive:
+            self.n_alive += 1
+            self._set_mode(p, SERVING)
+
+    def _remove_endpoint(self, p: SimPod) -> None:
+        if not p.endpoint:
+            return
+        p.endpoint = False
+        self.n_ep -= 1
+        if p.alive:
+            self.n_alive -= 1
+        if p.mode == SERVING:
+            self._set_mode(p, IDLE)
+
+    def create_warm_pod(self, rs: ReplicaSet, offset: float) -> None:
+        """A pod that has been Ready for a long time when the run starts."""
+        p = self._new_pod(rs)
+        pod = p.pod
+        long_ago = -3600.0
+        pod.creation_timestamp = long_ago
+        pod.start_time = long_ago
+        pod.phase = POD_RUNNING
+        pod.node_name = self.node_name
+        pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, long_ago)]
+        p.node = self.node_name
+        p.container_start = long_ago
+        p.ready_at = long_ago
+        p.holding = True
+        self.n_holding += 1
+        self._add_endpoint(p)
+        self.recompute()
+        # metrics-server saw it one resolution before its next scrape.
+        p.m_last_t = offset - self.resolution
+        p.m_last_c = 0.0
+        p.m_last_mem = self.serving_mem
+        p.cum = 0.0
+        p.s0 = self.S - self.serving_cpu * (self.resolution - offset)
+
+    def pod_lifecycle(self, p: SimPod):  # noqa: C901 - a narrated timeline reads best inline
+        env = self.env
+        rng = self.rng["startup"]
+        wl = self.wl
+        pod = p.pod
+        yield env.timeout(sample(self.sched_delay, rng))
+        if p.deleted:
+            return
+        pod.node_name = self.node_name
+        p.node = self.node_name
+        pod.start_time = env.now
+        self.touch()
+        p.holding = True
+        self.n_holding += 1
+        self.recompute()
+        self.rec.event(env.now, "Scheduled", "Pod", pod.name,
+                       f"Successfully assigned {pod.namespace}/{pod.name} to {self.node_name}")
+        worker_start = env.now
+        init_t = sample(self.startup.initContainers, rng) if wl.init_containers else 0.0
+        pull = sample(self.startup.imagePull, rng)
+        start = sample(self.startup.containerStart, rng)
+        yield env.timeout(init_t + pull + start)
+        if p.deleted:
+            return
+        self.touch()
+        pod.phase = POD_RUNNING
+        p.container_start = env.now
+        p.cum = 0.0
+        self._set_mode(p, IDLE)
+        self.recompute()
+        self.rec.event(env.now, "Started", "Pod", pod.name, f"Started container {wl.serving_container}")
+        warm = self.startup.appWarmup
+        app_up = env.now + (sample(warm, rng) if warm is not None else 0.0)
+        restarts = 0
+        while True:
+            tl = startup_timeline(worker_start, p.container_start, app_up,
+                                  wl.startup_probe, wl.readiness_probe)
+            if tl.killed_at is None:
+                break
+            yield env.timeout(tl.killed_at - env.now)
+            if p.deleted:
+                return
+            restarts += 1
+            self.rec.event(env.now, "Unhealthy", "Pod", pod.name,
+                           "Startup probe failed", "Warning")
+            self.rec.event(env.now, "Killing", "Pod", pod.name,
+                           f"Container {wl.serving_container} failed startup probe, will be restarted")
+            # CrashLoopBackOff-style back-off: 10 s doubling, capped at 5 min.
+            yield env.timeout(min(10.0 * 2 ** (restarts - 1), 300.0))
+            if p.deleted:
+                return
+            self.touch()
+            p.container_start = env.now
+            self._set_mode(p, IDLE)
+            app_up = env.now + (sample(warm, rng) if warm is not None else 0.0)
+        if tl.ready_at is None:  # pragma: no cover - timeline always ends ready or killed
+            return
+        yield env.timeout(max(tl.ready_at - env.now, 0.0))
+        if p.deleted:
+            return
+        self.touch()
+        p.ready_at = env.now
+        pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, env.now)]
+        self._add_endpoint(p)
+        self.recompute()
+
+    def delete_pod(self, p: SimPod, reason: str = "SuccessfulDelete") -> None:
+        """Graceful deletion at ``env.now`` (the ReplicaSet's or an eviction's)."""
+        if p.deleted:
+            return
+        env = self.env
+        self.touch()
+        p.deleted = True
+        pod = p.pod
+        pod.deletion_timestamp = env.now
+        pod.deletion_grace_period_seconds = self.wl.grace
+        self._remove_endpoint(p)
+        self.recompute()
+        if reason == "SuccessfulDelete":
+            self.rec.event(env.now, "SuccessfulDelete", "ReplicaSet", p.rs, f"Deleted pod: {pod.name}")
+        if p.container_start is None:
+            self._gone(p)
+            return
+        self.rec.event(env.now, "Killing", "Pod", pod.name, f"Stopping container {self.wl.serving_container}")
+        env.process(self._terminate(p))
+
+    def _terminate(self, p: SimPod):
+        # preStop runs first; SIGTERM after it; SIGKILL at the end of the grace period.
+        wait = min(self.wl.pre_stop, self.wl.grace)
+        yield self.env.timeout(wait)
+        self._gone(p)
+
+    def _gone(self, p: SimPod) -> None:
+        self.touch()
+        if p.mode != OFF:
+            self._set_mode(p, OFF)
+        if p.holding:
+            p.holding = False
+            self.n_holding -= 1
+        self.pods.remove(p)
+        self.k8s_pods.remove(p.pod)
+        for rs in self.replicasets:
+            if p in rs.pods:
+                rs.pods.remove(p)
+                break
+        self.recompute()
+
+    # --- ReplicaSet / Deployment ---------------------------------------------------------
+    def scale_deployment(self, replicas: int) -> None:
+        self.touch()
+        self.spec_replicas = replicas
+        rs = self.rs
+        if rs.spec_replicas != replicas:
+            verb = "up" if replicas > rs.spec_replicas else "down"
+            self.rec.event(self.env.now, "ScalingReplicaSet", "Deployment", self.wl.name,
+                           f"Scaled {verb} replica set {rs.name} from {rs.spec_replicas} to {replicas}")
+            rs.spec_replicas = replicas
+        self.sync_replica_set(rs)
+
+    def sync_replica_set(self, rs: ReplicaSet) -> None:
+        active = [p for p in rs.pods if not p.deleted]
+        diff = len(active) - rs.spec_replicas
+        if diff < 0:
+            for _ in range(-diff):
+                p = self._new_pod(rs)
+                self.rec.event(self.env.now, "SuccessfulCreate", "ReplicaSet", rs.name,
+                               f"Created pod: {p.pod.name}")
+                self.env.process(self.pod_lifecycle(p))
+        elif diff > 0:
+            for p in self._pods_to_delete(active, diff):
+                self.delete_pod(p)
+
+    def _pods_to_delete(self, active: list[SimPod], diff: int) -> list[SimPod]:
+        # ActivePods ranking (controller_utils.go): unscheduled first, then pending before
+        # running, not-ready before ready, ready for less time first, newest first.
+        def rank(p: SimPod) -> tuple:
+            pod = p.pod
+            return (
+                pod.node_name is not None,
+                pod.phase == POD_RUNNING,
+                p.ready_at is not None,
+                -(p.ready_at or 0.0),
+                -pod.creation_timestamp,
+            )
+
+        return sorted(active, key=rank)[:diff]
+
+    # --- processes -------------------------------------------------------------------------
+    def load_process(self, times: np.ndarray, rates: np.ndarray):
+        env = self.env
+        t_list = times.tolist()
+        r_list = rates.tolist()
+        for t, r in zip(t_list, r_list, strict=True):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.touch()
+            self.rate = r
+            self.recompute()
+
+    def metrics_scrape(self, offset: float):
+        env = self.env
+        res = self.resolution
+        yield env.timeout(offset)
+        while True:
+            now = env.now
+            cpu: dict[str, PodMetric] = {}
+            mem: dict[str, PodMetric] = {}
+            for p in self.pods:
+                if p.mode == OFF or p.container_start is None:
+                    continue
+                c = self._cum(p, now)
+                m = (self.serving_mem if p.mode == SERVING else self.wl.base_memory)
+                if p.m_last_t is not None:
+                    p.m_prev_t, p.m_prev_c = p.m_last_t, p.m_last_c
+                elif 10.0 <= now - p.container_start < res:
+                    p.m_prev_t, p.m_prev_c = p.container_start, 0.0
+                p.m_last_t, p.m_last_c, p.m_last_mem = now, c, m
+                if p.m_prev_t is not None and now > p.m_prev_t:
+                    window = now - p.m_prev_t
+                    cores = (c - p.m_prev_c) / window
+                    name = p.pod.name
+                    cpu[name] = PodMetric(now, window, math.ceil(cores * 1000.0 - 1e-6))
+                    mem[name] = PodMetric(now, window, int(m) * 1000)
+            self.cpu_metrics = cpu
+            self.mem_metrics = mem
+            yield env.timeout(res)
+
+    def get_metrics(self, resource: str, container: str) -> dict[str, PodMetric]:
+        if container and container != self.wl.serving_container:
+            # Only the serving container does work; other containers report zero.
+            src = self.cpu_metrics if resource == "cpu" else self.mem_metrics
+            return {k: PodMetric(v.timestamp, v.window, 0) for k, v in src.items()}
+        if resource == "cpu":
+            return self.cpu_metrics
+        if resource == "memory":
+            return self.mem_metrics
+        return self._empty_metrics
+
+    def hpa_control_loop(self, offset: float):
+        env = self.env
+        spec = self.hpa_spec
+        yield env.timeout(offset)
+        while True:
+            now = env.now
+            self.touch()
+            if spec is not None:
+                res = self.controller.reconcile_autoscaler(
+                    self.hpa_key, spec, self.spec_replicas, self.k8s_pods, self.get_metrics, now)
+                self.last_desired = res.desired_replicas
+                u = res.utilization("cpu")
+                self.last_util = float(u) if u is not None else math.nan
+                u = res.utilization("memory")
+                self.last_mem_util = float(u) if u is not None else math.nan
+                if res.event is not None:
+                    etype, reason, message = res.event
+                    self.rec.event(now, reason, "HorizontalPodAutoscaler", self.hpa_name, message, etype)
+                if res.rescale:
+                    self.scale_deployment(res.desired_replicas)
+            else:
+                self.last_desired = self.spec_replicas
+            self.sample_row()
+            yield env.timeout(self.sync_period)
+
+    def sample_row(self) -> None:
+        now = self.env.now
+        pending = 0
+        for p in self.pods:
+            if p.pod.phase == POD_PENDING and not p.deleted:
+                pending += 1
+        self.rec.see_replicas(self.spec_replicas)
+        if not self.rec.record:
+            return
+        self.rec.row((
+            now,
+            self.rate,
+            self.served_rate,
+            float(self.last_desired),
+            float(self.spec_replicas),
+            float(self.n_alive),
+            float(pending),
+            self.last_util,
+            self.last_mem_util,
+            math.nan,
+            self.cost_rate * 3600.0,
+            float(self.n_ep),
+            self.n_alive * self.wl.capacity_rps,
+        ))
+
+    # --- run ------------------------------------------------------------------------------
+    def initial_replicas(self) -> int:
+        d = self.sc.workload.deployment.replicas
+        s = self.hpa_spec
+        if s is None:
+            return d if d is not None else 1
+        n = d if d is not None else (s.min_replicas or 1)
+        return max(s.min_replicas or 1, min(s.max_replicas, n))
+
+    def run(self) -> RunOutcome:
+        env = self.env
+        phase = self.rng["phase"]
+        scrape_offset = float(phase.uniform(0, self.resolution))
+        hpa_offset = float(phase.uniform(0, self.sync_period))
+        if self.phases is not None:
+            scrape_offset, hpa_offset = self.phases
+        times, rates = build_load(self.sc.load, self.duration, self.rng["load"],
+                                  start_hour_of_week(self.sc))
+        self.rate = float(rates[0]) if rates.size else 0.0
+        n0 = self.initial_replicas()
+        self.spec_replicas = n0
+        self.rs.spec_replicas = n0
+        self.last_desired = n0
+        for _ in range(n0):
+            self.create_warm_pod(self.rs, scrape_offset)
+        self.recompute()
+        env.process(self.load_process(times, rates))
+        env.process(self.metrics_scrape(scrape_offset))
+        env.process(self.hpa_control_loop(hpa_offset))
+        env.run(until=self.duration)
+        self.touch()
+        rec = self.rec
+        cols = ({k: np.frombuffer(v, dtype=float).copy() if len(v) else np.zeros(0)
+                 for k, v in rec.columns.items()} if rec.record else {})
+        return RunOutcome(
+            run=self.run_index,
+            duration=self.duration,
+            integrals=rec.integrals,
+            event_counts=dict(rec.event_counts),
+            replicas_min=rec.replicas_min if rec.replicas_min is not None else n0,
+            replicas_max=rec.replicas_max if rec.replicas_max is not None else n0,
+            columns=cols,
+            events=rec.events,
+            extra={"peak_pods": rec.extra.get("peak_pods", 0)},
+        )
+
+
+def start_hour_of_week(sc: Scenario) -> float:
+    """Hours since Monday 00:00 at simulation start (default: Monday 00:00)."""
+    st = sc.simulation.startTime
+    if not st:
+        return 0.0
+    import datetime as _dt
+
+    t = _dt.datetime.fromisoformat(st)
+    return t.weekday() * 24 + t.hour + t.minute / 60 + t.second / 3600
+
+
+def run_once(sc: Scenario, run: int, ss: np.random.SeedSequence, duration: float | None = None,
+             record: bool = True) -> RunOutcome:
+    """Simulate one run."""
+    return Model(sc, run, ss, duration, record).run()

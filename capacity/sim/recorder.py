@@ -1,0 +1,87 @@
+"""What one run records: flat timeseries rows, Kubernetes-style events, and integrals.
+
+The observer is deliberately dumb: the model calls ``event(...)`` and ``row(...)``; it
+appends to lists (columnar for the timeseries) and converts to pandas only at the end.
+With ``record=False`` rows and events are counted but not kept, so memory does not grow
+with simulated time.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+TIMESERIES_COLUMNS = (
+    "time",
+    "offered_rps",
+    "served_rps",
+    "desired_replicas",
+    "spec_replicas",
+    "ready_replicas",
+    "pending_pods",
+    "cpu_utilization",
+    "memory_utilization",
+    "nodes_ready",
+    "cost_per_hour",
+    "endpoints",
+    "capacity_rps",
+)
+
+EVENT_COLUMNS = ("time", "reason", "kind", "name", "message", "type")
+
+
+@dataclass
+class Integrals:
+    """Time integrals over the measured part of a run (after warm-up)."""
+
+    measured_seconds: float = 0.0
+    offered_requests: float = 0.0
+    served_requests: float = 0.0
+    seconds_with_ready_pod: float = 0.0
+    seconds_at_full_capacity: float = 0.0
+    replica_seconds: float = 0.0  # ∫ pods holding requests dt
+    spec_replica_seconds: float = 0.0  # ∫ Deployment spec.replicas dt
+    ready_replica_seconds: float = 0.0
+    cost: float = 0.0  # currency, request-based (OpenCost max(request, usage))
+    cpu_request_core_seconds: float = 0.0
+    cpu_usage_core_seconds: float = 0.0
+    memory_request_gib_seconds: float = 0.0
+    memory_usage_gib_seconds: float = 0.0
+    node_cost: float = 0.0
+    node_seconds: float = 0.0
+
+
+@dataclass
+class Recorder:
+    run: int
+    record: bool = True
+    # array('d') holds 8 bytes a value, a list of floats about 32.
+    columns: dict[str, array[float]] = field(
+        default_factory=lambda: {c: array("d") for c in TIMESERIES_COLUMNS}
+    )
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    event_counts: Counter[str] = field(default_factory=Counter)
+    integrals: Integrals = field(default_factory=Integrals)
+    replicas_min: int | None = None
+    replicas_max: int | None = None
+    peak: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def event(self, time: float, reason: str, kind: str, name: str, message: str,
+              type: str = "Normal") -> None:
+        self.event_counts[reason] += 1
+        if self.record:
+            self.events.append((time, reason, kind, name, message, type))
+
+    def row(self, values: tuple[float, ...]) -> None:
+        if self.record:
+            for col, v in zip(self.columns.values(), values, strict=True):
+                col.append(v)
+
+    def see_replicas(self, n: int) -> None:
+        if self.replicas_min is None or n < self.replicas_min:
+            self.replicas_min = n
+        if self.replicas_max is None or n > self.replicas_max:
+            self.replicas_max = n

@@ -1,0 +1,186 @@
+"""Per-run constants derived from the scenario's workload, and the simulated pod record.
+
+``WorkloadModel`` turns the pod template and the ``demand`` section into plain numbers
+the hot loop reads (requests in milli-units, CPU per request, throughput ceiling,
+probe specs, preStop and grace times). ``SimPod`` wraps a :class:`capacity.k8s.types.Pod`
+with the simulation's bookkeeping (CPU integral, metrics-server samples, endpoint state).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from capacity.k8s.probes import ProbeSpec, probe_from_fields
+from capacity.k8s.quantity import Quantity
+from capacity.k8s.resources import pod_limits, pod_requests
+from capacity.k8s.types import Container, Pod, resource_list
+from capacity.scenario.model import Scenario
+
+GIB = 1024**3
+
+
+def _containers(specs) -> list[Container]:
+    out = []
+    for c in specs or []:
+        res = c.resources
+        out.append(
+            Container(
+                name=c.name,
+                requests=resource_list(res.requests if res else None),
+                limits=resource_list(res.limits if res else None),
+                restart_policy=c.restartPolicy,
+            )
+        )
+    return out
+
+
+def _pre_stop_seconds(container) -> float:
+    """preStop duration: a ``sleep`` action, or an exec of ``sleep N``; else 0."""
+    lc = container.lifecycle
+    if lc is None or lc.preStop is None:
+        return 0.0
+    if lc.preStop.sleep is not None:
+        return float(lc.preStop.sleep.seconds)
+    ex = lc.preStop.exec
+    if ex is not None and ex.command:
+        m = re.search(r"\bsleep\s+(\d+(?:\.\d+)?)", " ".join(ex.command))
+        if m:
+            return float(m.group(1))
+    return 0.0
+
+
+@dataclass
+class WorkloadModel:
+    """Numbers of one workload that the model reads on every event."""
+
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    containers: list[Container]
+    init_containers: list[Container]
+    overhead: dict[str, int]
+    requests: dict[str, int]  # effective pod requests, milli-units, incl. overhead
+    limits: dict[str, int]
+    serving_container: str
+    cpu_per_request: float  # CPU-seconds
+    base_cpu: float  # cores
+    startup_cpu: float  # cores
+    base_memory: float  # bytes
+    memory_per_inflight: float  # bytes
+    latency: float  # seconds
+    capacity_rps: float  # per-pod ceiling
+    startup_probe: ProbeSpec | None
+    readiness_probe: ProbeSpec | None
+    pre_stop: float
+    grace: float
+    min_ready_seconds: float
+
+    @classmethod
+    def from_scenario(cls, sc: Scenario) -> WorkloadModel:
+        wl = sc.workload
+        tmpl = wl.deployment.template
+        spec = tmpl.spec
+        containers = _containers(spec.containers)
+        inits = _containers(spec.initContainers)
+        overhead: dict[str, int] = {}
+        if wl.runtimeClass and wl.runtimeClass.overhead and wl.runtimeClass.overhead.podFixed:
+            overhead = resource_list(wl.runtimeClass.overhead.podFixed)
+        elif spec.overhead:
+            overhead = resource_list(spec.overhead)
+        probe_pod = Pod(name="template", containers=containers, init_containers=inits,
+                        overhead=overhead)
+        requests = pod_requests(probe_pod)
+        limits = pod_limits(probe_pod)
+        serving_name = sc.serving_container
+        serving = next(c for c in spec.containers if c.name == serving_name)
+        d = wl.demand
+        base_cpu = Quantity.parse(d.baseCpu).milli_value() / 1000.0
+        startup_cpu = (Quantity.parse(d.startupCpu).milli_value() / 1000.0
+                       if d.startupCpu is not None else base_cpu)
+        serving_limits = resource_list(serving.resources.limits if serving.resources else None)
+        if d.maxRequestsPerSecondPerPod is not None:
+            cap = d.maxRequestsPerSecondPerPod
+        elif "cpu" in serving_limits:
+            cap = max(serving_limits["cpu"] / 1000.0 - base_cpu, 0.0) / d.cpuPerRequest
+        else:
+            cap = float("inf")
+        labels = dict(tmpl.metadata.labels) or {"app": wl.name}
+        grace = float(spec.terminationGracePeriodSeconds
+                      if spec.terminationGracePeriodSeconds is not None else 30)
+        return cls(
+            name=wl.name,
+            namespace=sc.namespace.name,
+            labels=labels,
+            containers=containers,
+            init_containers=inits,
+            overhead=overhead,
+            requests=requests,
+            limits=limits,
+            serving_container=serving_name,
+            cpu_per_request=d.cpuPerRequest,
+            base_cpu=base_cpu,
+            startup_cpu=startup_cpu,
+            base_memory=float(Quantity.parse(d.baseMemory).value()),
+            memory_per_inflight=float(Quantity.parse(d.memoryPerInflightRequest).value()),
+            latency=d.latency,
+            capacity_rps=cap,
+            startup_probe=probe_from_fields(serving.startupProbe),
+            readiness_probe=probe_from_fields(serving.readinessProbe),
+            pre_stop=_pre_stop_seconds(serving),
+            grace=grace,
+            min_ready_seconds=float(wl.deployment.minReadySeconds),
+        )
+
+
+# Pod modes for CPU accounting
+OFF, IDLE, SERVING = 0, 1, 2
+
+
+class SimPod:
+    """A pod in the model: the API object plus the model's bookkeeping."""
+
+    __slots__ = (
+        "alive",  # False while its node is dead (requests sent to it are lost)
+        "container_start",
+        "cum",
+        "deleted",
+        "endpoint",
+        "m_last_c",
+        "m_last_mem",
+        "m_last_t",
+        "m_prev_c",
+        "m_prev_t",
+        "mode",
+        "node",
+        "pod",
+        "rate",
+        "rs",
+        "s0",
+        "t0",
+        "holding",
+        "ready_at",
+        "rev",
+    )
+
+    def __init__(self, pod: Pod, rs: str, rev: int) -> None:
+        self.pod = pod
+        self.rs = rs
+        self.rev = rev
+        self.alive = True
+        self.container_start: float | None = None
+        self.cum = 0.0
+        self.deleted = False
+        self.endpoint = False
+        self.m_last_t: float | None = None
+        self.m_last_c = 0.0
+        self.m_last_mem = 0.0
+        self.m_prev_t: float | None = None
+        self.m_prev_c = 0.0
+        self.mode = OFF
+        self.node: str | None = None
+        self.rate = 0.0
+        self.s0 = 0.0
+        self.t0 = 0.0
+        self.holding = False
+        self.ready_at: float | None = None
