@@ -31,7 +31,7 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "
 _DECIMAL_BY_EXP = {v: k for k, v in _DECIMAL.items()}
 _BINARY_BY_EXP = {v: k for k, v in _BINARY.items()}
 
-_NUMBER = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(.*)$")
+_NUMBER = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d*)(.*)$")
 _EXPONENT = re.compile(r"^[eE]([+-]?\d+)$")
 
 
@@ -81,7 +81,7 @@ class Quantity:
             raise QuantityError("quantities must match the regular expression "
                                 "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
         sign, number, suffix = m.groups()
-        value = Fraction(number)
+        value = Fraction(number) if number != "." else Fraction(0)
         fmt: Format
         if suffix in _BINARY:
             value *= 2 ** _BINARY[suffix]
@@ -97,7 +97,12 @@ class Quantity:
             fmt = "DecimalExponent"
         if sign == "-":
             value = -value
-        return cls(_ceil_away(value * _NANO), fmt)
+        nanos = value * _NANO
+        if fmt == "BinarySI" and nanos.denominator != 1:
+            # Rounding a binary amount to nano precision leaves a decimal one (upstream's
+            # "rounds up, changes format" case).
+            fmt = "DecimalSI"
+        return cls(_ceil_away(nanos), fmt)
 
     @classmethod
     def from_milli(cls, milli: int, format: Format = "DecimalSI") -> Quantity:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -159,10 +160,27 @@ def _message(err: dict[str, Any]) -> str:
     return msg
 
 
+_FIELD_RULE = re.compile(r"^([a-z][A-Za-z0-9]*) (must .*)$")
+
+
+def _field_from_message(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...], str]:
+    """Object-level rules name their field first ("maxReplicas must be ..."): move it to the path."""
+    m = _FIELD_RULE.match(msg)
+    if m:
+        return (*loc, m.group(1)), m.group(2)
+    return loc, msg
+
+
 def validation_error(e: ValidationError, file: str | None, node: yaml.Node | None) -> ScenarioError:
     """The first pydantic error as a one-line :class:`ScenarioError`."""
     err = e.errors()[0]
     loc = _clean_loc(tuple(err.get("loc", ())))
+    if err.get("type") == "value_error":
+        loc, rule = _field_from_message(loc, _message(err))
+        value = err.get("input")
+        scalar = not isinstance(value, dict | list) and "got " not in rule
+        return ScenarioError(rule, file=file, path=_loc_text(loc) or None, value=value,
+                             has_value=scalar, line=_line_of(node, loc) if node else None)
     has_value = err.get("type") not in ("missing",) and "input" in err
     value = err.get("input")
     if isinstance(value, dict | list):

@@ -153,6 +153,8 @@ class Model:
         self.last_util: float = math.nan
         self.last_mem_util: float = math.nan
         self.node_name = "node"
+        self.next_scrape = 0.0
+        self.n_pending = 0
 
     # --- helpers ---------------------------------------------------------------------
     def _rs_hash(self, rev: int) -> str:
@@ -183,8 +185,15 @@ class Model:
             p.rate = 0.0
 
     def touch(self) -> None:
-        """Integrate everything from the last event to now."""
+        """Integrate everything from the last event to now.
+
+        metrics-server scrapes that fell between the last event and now happen here: the
+        state was constant over that stretch, so each sample is exact and no scrape needs
+        an event of its own.
+        """
         now = self.env.now
+        if now >= self.next_scrape:
+            self._scrape_until(now)
         dt = now - self.last_t
         if dt <= 0:
             return
@@ -250,6 +259,7 @@ class Model:
             phase=POD_PENDING,
         )
         p = SimPod(pod, rs.name, rs.rev)
+        self.n_pending += 1
         rs.pods.append(p)
         self.pods.append(p)
         self.k8s_pods.append(pod)
@@ -280,6 +290,7 @@ class Model:
         pod.creation_timestamp = long_ago
         pod.start_time = long_ago
         pod.phase = POD_RUNNING
+        self.n_pending -= 1
         pod.node_name = self.node_name
         pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, long_ago)]
         p.node = self.node_name
@@ -296,7 +307,7 @@ class Model:
         p.cum = 0.0
         p.s0 = self.S - self.serving_cpu * (self.resolution - offset)
 
-    def pod_lifecycle(self, p: SimPod):  # noqa: C901 - a narrated timeline reads best inline
+    def pod_lifecycle(self, p: SimPod):
         env = self.env
         rng = self.rng["startup"]
         wl = self.wl
@@ -322,6 +333,7 @@ class Model:
             return
         self.touch()
         pod.phase = POD_RUNNING
+        self.n_pending -= 1
         p.container_start = env.now
         p.cum = 0.0
         self._set_mode(p, IDLE)
@@ -370,6 +382,8 @@ class Model:
         self.touch()
         p.deleted = True
         pod = p.pod
+        if pod.phase == POD_PENDING:
+            self.n_pending -= 1
         pod.deletion_timestamp = env.now
         pod.deletion_grace_period_seconds = self.wl.grace
         self._remove_endpoint(p)
@@ -455,33 +469,44 @@ class Model:
             self.rate = r
             self.recompute()
 
-    def metrics_scrape(self, offset: float):
-        env = self.env
+    def _scrape_until(self, now: float) -> None:
+        """Run the scrapes due in ``(last_t, now]``; only the last two can matter."""
         res = self.resolution
-        yield env.timeout(offset)
-        while True:
-            now = env.now
-            cpu: dict[str, PodMetric] = {}
-            mem: dict[str, PodMetric] = {}
-            for p in self.pods:
-                if p.mode == OFF or p.container_start is None:
-                    continue
-                c = self._cum(p, now)
-                m = (self.serving_mem if p.mode == SERVING else self.wl.base_memory)
-                if p.m_last_t is not None:
-                    p.m_prev_t, p.m_prev_c = p.m_last_t, p.m_last_c
-                elif 10.0 <= now - p.container_start < res:
-                    p.m_prev_t, p.m_prev_c = p.container_start, 0.0
-                p.m_last_t, p.m_last_c, p.m_last_mem = now, c, m
-                if p.m_prev_t is not None and now > p.m_prev_t:
-                    window = now - p.m_prev_t
-                    cores = (c - p.m_prev_c) / window
-                    name = p.pod.name
-                    cpu[name] = PodMetric(now, window, math.ceil(cores * 1000.0 - 1e-6))
-                    mem[name] = PodMetric(now, window, int(m) * 1000)
-            self.cpu_metrics = cpu
-            self.mem_metrics = mem
-            yield env.timeout(res)
+        n = int((now - self.next_scrape) // res) + 1
+        last = self.next_scrape + (n - 1) * res
+        if n >= 2:
+            self._scrape(last - res)
+        self._scrape(last)
+        self.next_scrape = last + res
+
+    def _scrape(self, t: float) -> None:
+        """One metrics-server scrape at ``t`` (no state change since ``last_t``)."""
+        cpu: dict[str, PodMetric] = {}
+        mem: dict[str, PodMetric] = {}
+        res = self.resolution
+        base_mem = self.wl.base_memory
+        serving_mem = self.serving_mem
+        S_t = self.S + self.serving_cpu * (t - self.last_t)
+        for p in self.pods:
+            mode = p.mode
+            if mode == OFF:
+                continue
+            c = p.cum + (S_t - p.s0 if mode == SERVING else p.rate * (t - p.t0))
+            m = serving_mem if mode == SERVING else base_mem
+            if p.m_last_t is not None:
+                p.m_prev_t, p.m_prev_c = p.m_last_t, p.m_last_c
+            elif 10.0 <= t - p.container_start < res:  # type: ignore[operator]
+                # metrics-server's synthetic first point for a young container
+                p.m_prev_t, p.m_prev_c = p.container_start, 0.0
+            p.m_last_t, p.m_last_c, p.m_last_mem = t, c, m
+            prev = p.m_prev_t
+            if prev is not None and t > prev:
+                window = t - prev
+                name = p.pod.name
+                cpu[name] = PodMetric(t, window, math.ceil((c - p.m_prev_c) * 1000.0 / window - 1e-6))
+                mem[name] = PodMetric(t, window, int(m) * 1000)
+        self.cpu_metrics = cpu
+        self.mem_metrics = mem
 
     def get_metrics(self, resource: str, container: str) -> dict[str, PodMetric]:
         if container and container != self.wl.serving_container:
@@ -520,27 +545,22 @@ class Model:
             yield env.timeout(self.sync_period)
 
     def sample_row(self) -> None:
-        now = self.env.now
-        pending = 0
-        for p in self.pods:
-            if p.pod.phase == POD_PENDING and not p.deleted:
-                pending += 1
         self.rec.see_replicas(self.spec_replicas)
         if not self.rec.record:
             return
         self.rec.row((
-            now,
+            self.env.now,
             self.rate,
             self.served_rate,
-            float(self.last_desired),
-            float(self.spec_replicas),
-            float(self.n_alive),
-            float(pending),
+            self.last_desired,
+            self.spec_replicas,
+            self.n_alive,
+            self.n_pending,
             self.last_util,
             self.last_mem_util,
             math.nan,
             self.cost_rate * 3600.0,
-            float(self.n_ep),
+            self.n_ep,
             self.n_alive * self.wl.capacity_rps,
         ))
 
@@ -571,13 +591,12 @@ class Model:
             self.create_warm_pod(self.rs, scrape_offset)
         self.recompute()
         env.process(self.load_process(times, rates))
-        env.process(self.metrics_scrape(scrape_offset))
+        self.next_scrape = scrape_offset
         env.process(self.hpa_control_loop(hpa_offset))
         env.run(until=self.duration)
         self.touch()
         rec = self.rec
-        cols = ({k: np.frombuffer(v, dtype=float).copy() if len(v) else np.zeros(0)
-                 for k, v in rec.columns.items()} if rec.record else {})
+        cols = rec.column_arrays() if rec.record else {}
         return RunOutcome(
             run=self.run_index,
             duration=self.duration,

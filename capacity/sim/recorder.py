@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 TIMESERIES_COLUMNS = (
     "time",
     "offered_rps",
@@ -57,10 +59,9 @@ class Integrals:
 class Recorder:
     run: int
     record: bool = True
-    # array('d') holds 8 bytes a value, a list of floats about 32.
-    columns: dict[str, array[float]] = field(
-        default_factory=lambda: {c: array("d") for c in TIMESERIES_COLUMNS}
-    )
+    # Rows go into one flat array('d'): 8 bytes a value (a list of floats takes about 32)
+    # and one C call per row.
+    flat: array[float] = field(default_factory=lambda: array("d"))
     events: list[tuple[Any, ...]] = field(default_factory=list)
     event_counts: Counter[str] = field(default_factory=Counter)
     integrals: Integrals = field(default_factory=Integrals)
@@ -76,9 +77,14 @@ class Recorder:
             self.events.append((time, reason, kind, name, message, type))
 
     def row(self, values: tuple[float, ...]) -> None:
-        if self.record:
-            for col, v in zip(self.columns.values(), values, strict=True):
-                col.append(v)
+        """One timeseries row, values in the order of ``TIMESERIES_COLUMNS``."""
+        self.flat.extend(values)
+
+    def column_arrays(self) -> dict[str, np.ndarray]:
+        """The rows as one numpy array per column."""
+        k = len(TIMESERIES_COLUMNS)
+        data = np.frombuffer(self.flat, dtype=float).reshape(-1, k) if len(self.flat) else np.zeros((0, k))
+        return {c: data[:, i].copy() for i, c in enumerate(TIMESERIES_COLUMNS)}
 
     def see_replicas(self, n: int) -> None:
         if self.replicas_min is None or n < self.replicas_min:

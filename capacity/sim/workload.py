@@ -146,6 +146,7 @@ class SimPod:
         "cum",
         "deleted",
         "endpoint",
+        "holding",
         "m_last_c",
         "m_last_mem",
         "m_last_t",
@@ -155,12 +156,11 @@ class SimPod:
         "node",
         "pod",
         "rate",
+        "ready_at",
+        "rev",
         "rs",
         "s0",
         "t0",
-        "holding",
-        "ready_at",
-        "rev",
     )
 
     def __init__(self, pod: Pod, rs: str, rev: int) -> None:

@@ -58,7 +58,7 @@ def test_scale_down_one_pod_per_minute_with_select_min(scenario):
 
 def test_new_pod_timeline_event_by_event(scenario):
     sc = scenario("hpa-step.yaml")
-    m, out = run_model(sc)
+    _m, out = run_model(sc)
     created = [(t, msg) for (t, reason, kind, name, msg, _) in out.events if reason == "SuccessfulCreate"]
     assert [t for t, _ in created] == [661.0, 661.0, 661.0]
     pod = created[0][1].removeprefix("Created pod: ")
@@ -68,7 +68,6 @@ def test_new_pod_timeline_event_by_event(scenario):
     # Ready: readiness initialDelaySeconds 10, period 5, triggered at start (662): probes at
     # 662 (0 s < 10), 667 (5 s < 10), 672 (10 s) -> Ready at 672. The timeseries shows it.
     ts = out.columns
-    import numpy as np
 
     t = ts["time"]
     ready = ts["ready_replicas"]

@@ -1,0 +1,102 @@
+"""``python -m capacity simulate`` end to end, and the summary contract (DESIGN §5)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import capacity
+
+ROOT = Path(__file__).resolve().parents[2]
+PEAK = ROOT / "scenarios" / "peak.yaml"
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "capacity", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_readme_command_prints_a_table():
+    res = cli("simulate", "scenarios/peak.yaml", "--duration", "1d")
+    assert res.returncode == 0, res.stderr
+    assert "requests served" in res.stdout
+    assert "replicas" in res.stdout and "per month" in res.stdout
+
+
+def test_json_summary_has_the_contract_keys():
+    res = cli("simulate", "scenarios/peak.yaml", "--duration", "12h", "--json", "--seed", "7")
+    assert res.returncode == 0, res.stderr
+    s = json.loads(res.stdout)
+    for k in ("scenario", "seed", "runs", "duration_seconds"):
+        assert k in s
+    assert s["seed"] == 7 and s["runs"] == 1 and s["duration_seconds"] == 43200
+    for k in ("requests_served", "time_with_ready_pod", "time_at_full_capacity"):
+        v = s["availability"][k]
+        assert 0 <= v["mean"] <= 1
+        assert v["ci95"] is None  # one run
+    for k in ("min", "max", "mean"):
+        assert k in s["replicas"]
+    assert s["replicas"]["min"] >= 3 and s["replicas"]["max"] <= 10
+    for k in ("currency", "total", "per_month"):
+        assert k in s["cost"]
+    assert s["cost"]["currency"] == "USD" and s["cost"]["total"] > 0
+    assert "peak_used" in s["quota"] and "hard" in s["quota"]
+    assert s["events"]["SuccessfulRescale"] >= 1
+
+
+def test_out_writes_three_files(tmp_path):
+    out = tmp_path / "run"
+    res = cli("simulate", "scenarios/peak.yaml", "--duration", "6h", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["events.csv", "summary.json", "timeseries.csv"]
+    ts = pd.read_csv(out / "timeseries.csv")
+    for c in ("run", "time", "offered_rps", "served_rps", "desired_replicas", "spec_replicas",
+              "ready_replicas", "pending_pods", "cpu_utilization", "nodes_ready", "cost_per_hour"):
+        assert c in ts.columns
+    # one row per HPA sync: 6 h / 15 s
+    assert len(ts) == 6 * 3600 // 15
+    ev = pd.read_csv(out / "events.csv")
+    assert list(ev.columns[:6]) == ["run", "time", "reason", "kind", "name", "message"]
+
+
+def test_out_is_not_half_written_on_error(tmp_path):
+    out = tmp_path / "run"
+    res = cli("simulate", "scenarios/nope.yaml", "--out", str(out))
+    assert res.returncode == 2
+    assert not out.exists()
+
+
+def test_several_runs_have_intervals_and_worker_count_does_not_matter():
+    a = capacity.simulate(PEAK, runs=3, seed=11, duration="1d", workers=1, progress=False)
+    b = capacity.simulate(PEAK, runs=3, seed=11, duration="1d", workers=2, progress=False)
+    ra = a.summary["availability"]["requests_served"]
+    assert ra["ci95"] is not None and ra["ci95"][0] <= ra["mean"] <= ra["ci95"][1]
+    assert json.dumps(a.summary, sort_keys=True) == json.dumps(b.summary, sort_keys=True)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert sorted(a.timeseries["run"].unique()) == [0, 1, 2]
+
+
+def test_different_seeds_differ():
+    a = capacity.simulate(PEAK, seed=1, duration="1d")
+    b = capacity.simulate(PEAK, seed=2, duration="1d")
+    assert not a.timeseries["offered_rps"].equals(b.timeseries["offered_rps"])
+
+
+def test_schema_command_prints_json_schema():
+    res = cli("schema")
+    assert res.returncode == 0
+    schema = json.loads(res.stdout)
+    assert "workload" in schema["properties"] and "extends" in schema["properties"]
+
+
+@pytest.mark.parametrize("flag", ["--runs", "--duration"])
+def test_bad_flags(flag):
+    res = cli("simulate", "scenarios/peak.yaml", flag, "0")
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
