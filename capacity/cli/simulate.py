@@ -70,6 +70,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines += ["", "quota      resource: peak used / hard"]
         for k, hard in q["hard"].items():
             lines.append(f"  {k:26} {q['peak_used'].get(k, '0')} / {hard}")
+    findings = [f for f in summary.get("findings") or [] if f["severity"] in ("error", "warning")]
+    if findings:
+        lines += ["", "check      (python -m capacity check for details)"]
+        for f in findings:
+            lines.append(f"  {f['severity'].upper():8} {f['code']}: {f['message']}")
     ev = summary.get("events") or {}
     if ev:
         lines += ["", "events     " + ", ".join(f"{k} {v}" for k, v in ev.items())]

@@ -437,10 +437,19 @@ class Load(Model):
 # --- failures ---------------------------------------------------------------------------
 
 
+class ScheduledNodeFailure(Model):
+    node: str = Field(description="Node name: <pool>-<zone>-<index>, e.g. general-zone-a-0.")
+    at: Duration
+    duration: Duration
+
+
 class NodeFailures(Model):
-    mtbf: Duration = Field(description="Mean time between failures of one node.")
+    """Unplanned node failures: random (exponential with ``mtbf`` per node) and scheduled."""
+
+    mtbf: Duration | None = Field(None, description="Mean time between failures of one node.")
     repair: Distribution = Field(default_factory=lambda: Distribution(type="exponential", mean=3600.0))
     pools: list[str] | None = None
+    scheduled: list[ScheduledNodeFailure] = Field(default_factory=list)
 
 
 class ScheduledZoneOutage(Model):

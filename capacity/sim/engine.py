@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from capacity.k8s import hpa
+from capacity.k8s import hpa, rollout
 from capacity.k8s.probes import startup_timeline
 from capacity.k8s.types import (
     CONDITION_TRUE,
@@ -44,6 +44,8 @@ from capacity.k8s.types import (
     PodMetric,
 )
 from capacity.scenario.model import Scenario
+from capacity.sim.admission import AdmissionModel
+from capacity.sim.cluster import SCHEDULING_RETRY_BACKOFF, ClusterSim
 from capacity.sim.distributions import sample
 from capacity.sim.hpa_adapter import hpa_spec_from_scenario
 from capacity.sim.loadgen import build_load
@@ -139,6 +141,8 @@ class Model:
         self.serving_mem = self.wl.base_memory
         self.full = True
         self.cost_rate = 0.0
+        self.alloc_cpu = 0.0
+        self.alloc_mem = 0.0
         self.pods: list[SimPod] = []
         self.k8s_pods: list[Pod] = []
         self.cpu_metrics: dict[str, PodMetric] = {}
@@ -155,6 +159,19 @@ class Model:
         self.node_name = "node"
         self.next_scrape = 0.0
         self.n_pending = 0
+        self.rollout_active = False
+        self.rollouts: list[dict[str, Any]] = []
+        self.min_ready_zero = self.wl.min_ready_seconds == 0
+        strat = sc.workload.deployment.strategy
+        ru = strat.rollingUpdate
+        self.max_surge = ru.maxSurge if ru and ru.maxSurge is not None else "25%"
+        self.max_unavailable = ru.maxUnavailable if ru and ru.maxUnavailable is not None else "25%"
+        self.strategy_type = strat.type
+        self.cluster: ClusterSim | None = ClusterSim(self) if sc.cluster is not None else None
+        self.admission = AdmissionModel(sc)
+        self.create_failures = 0  # consecutive FailedCreate, for the ReplicaSet's back-off
+        self.retry_pending = False
+        self.peak_charged = 0
 
     # --- helpers ---------------------------------------------------------------------
     def _rs_hash(self, rev: int) -> str:
@@ -209,6 +226,8 @@ class Model:
             if self.full:
                 ig.seconds_at_full_capacity += m
             ig.cost += self.cost_rate * m
+            ig.cpu_allocated_core_seconds += self.alloc_cpu * m
+            ig.memory_allocated_gib_seconds += self.alloc_mem * m
             ig.replica_seconds += self.n_holding * m
             ig.spec_replica_seconds += self.spec_replicas * m
             ig.ready_replica_seconds += self.n_alive * m
@@ -219,6 +238,15 @@ class Model:
                                           + idle * self.wl.base_cpu) * m
             ig.memory_usage_gib_seconds += (self.n_serving * self.serving_mem
                                             + idle * self.wl.base_memory) / GIB * m
+            hist = ig.alive_seconds
+            hist[self.n_alive] = hist.get(self.n_alive, 0.0) + m
+            cl = self.cluster
+            if cl is not None:
+                ig.node_cost += cl.node_cost_rate * m
+                ig.node_seconds += cl.nodes_ready * m
+                by_pool = ig.node_seconds_by_pool
+                for pool, n in cl.pool_nodes.items():
+                    by_pool[pool] = by_pool.get(pool, 0.0) + n * m
         self.last_t = now
 
     def recompute(self) -> None:
@@ -237,9 +265,11 @@ class Model:
         self.full = self.served_rate >= r * (1 - 1e-12)
         pc, pm = self._price_cpu, self._price_mem
         rc, rm = self._req_cpu, self._req_mem
-        serve_cost = max(rc, self.serving_cpu) * pc + max(rm, self.serving_mem / GIB) * pm
-        idle_cost = max(rc, wl.base_cpu) * pc + max(rm, wl.base_memory / GIB) * pm
-        self.cost_rate = self.n_serving * serve_cost + (self.n_holding - self.n_serving) * idle_cost
+        idle = self.n_holding - self.n_serving
+        self.alloc_cpu = self.n_serving * max(rc, self.serving_cpu) + idle * max(rc, wl.base_cpu)
+        self.alloc_mem = (self.n_serving * max(rm, self.serving_mem / GIB)
+                          + idle * max(rm, wl.base_memory / GIB))
+        self.cost_rate = self.alloc_cpu * pc + self.alloc_mem * pm
 
     # --- pods ----------------------------------------------------------------------------
     def _new_pod(self, rs: ReplicaSet) -> SimPod:
@@ -259,6 +289,8 @@ class Model:
             phase=POD_PENDING,
         )
         p = SimPod(pod, rs.name, rs.rev)
+        if self.cluster is not None:
+            self.cluster.prepare_pod(p)
         self.n_pending += 1
         rs.pods.append(p)
         self.pods.append(p)
@@ -283,17 +315,27 @@ class Model:
             self._set_mode(p, IDLE)
 
     def create_warm_pod(self, rs: ReplicaSet, offset: float) -> None:
-        """A pod that has been Ready for a long time when the run starts."""
+        """A pod that has been Ready for a long time when the run starts.
+
+        With a cluster it is placed by the scheduler; if it fits nowhere it starts Pending
+        like any new pod.
+        """
         p = self._new_pod(rs)
         pod = p.pod
+        if self.cluster is not None:
+            sn, _ = self.cluster.schedule(p)
+            if sn is None:
+                self.env.process(self.pod_lifecycle(p))
+                return
+        else:
+            pod.node_name = self.node_name
+            p.node = self.node_name
         long_ago = -3600.0
         pod.creation_timestamp = long_ago
         pod.start_time = long_ago
         pod.phase = POD_RUNNING
         self.n_pending -= 1
-        pod.node_name = self.node_name
         pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, long_ago)]
-        p.node = self.node_name
         p.container_start = long_ago
         p.ready_at = long_ago
         p.holding = True
@@ -308,32 +350,73 @@ class Model:
         p.s0 = self.S - self.serving_cpu * (self.resolution - offset)
 
     def pod_lifecycle(self, p: SimPod):
+        """Scheduling, then the start of the containers (see :meth:`start_containers`)."""
         env = self.env
-        rng = self.rng["startup"]
-        wl = self.wl
         pod = p.pod
-        yield env.timeout(sample(self.sched_delay, rng))
-        if p.deleted:
-            return
-        pod.node_name = self.node_name
+        yield env.timeout(sample(self.sched_delay, self.rng["startup"]))
+        cl = self.cluster
+        if cl is None:
+            if p.deleted:
+                return
+            self._bind_virtual(p)
+        else:
+            while True:
+                if p.deleted:
+                    return
+                sn, message = cl.schedule(p)
+                if sn is not None:
+                    break
+                self.rec.event(env.now, "FailedScheduling", "Pod", pod.name, message, "Warning")
+                yield cl.changed
+                yield env.timeout(SCHEDULING_RETRY_BACKOFF)
+            self.touch()
+            p.holding = True
+            self.n_holding += 1
+            self.recompute()
+        self.rec.event(env.now, "Scheduled", "Pod", pod.name,
+                       f"Successfully assigned {pod.namespace}/{pod.name} to {p.node}")
+        yield from self.start_containers(p)
+
+    def _bind_virtual(self, p: SimPod) -> None:
+        p.pod.node_name = self.node_name
         p.node = self.node_name
-        pod.start_time = env.now
         self.touch()
         p.holding = True
         self.n_holding += 1
         self.recompute()
-        self.rec.event(env.now, "Scheduled", "Pod", pod.name,
-                       f"Successfully assigned {pod.namespace}/{pod.name} to {self.node_name}")
+
+    def _node_gen(self, p: SimPod) -> int:
+        cl = self.cluster
+        if cl is None:
+            return 0
+        sn = cl.node_of(p)
+        return -1 if sn is None or not sn.alive else sn.gen
+
+    def start_containers(self, p: SimPod):
+        """Kubelet: init containers, image pull, container start, probes, Ready.
+
+        Stops if the pod is deleted or its node dies (the node's return starts it again).
+        """
+        env = self.env
+        rng = self.rng["startup"]
+        wl = self.wl
+        pod = p.pod
+        gen = self._node_gen(p)
+        if gen < 0:
+            return  # node down: restarted when it is back
+        if pod.start_time is None:
+            pod.start_time = env.now
         worker_start = env.now
         init_t = sample(self.startup.initContainers, rng) if wl.init_containers else 0.0
         pull = sample(self.startup.imagePull, rng)
         start = sample(self.startup.containerStart, rng)
         yield env.timeout(init_t + pull + start)
-        if p.deleted:
+        if p.deleted or self._node_gen(p) != gen:
             return
         self.touch()
-        pod.phase = POD_RUNNING
-        self.n_pending -= 1
+        if pod.phase == POD_PENDING:
+            pod.phase = POD_RUNNING
+            self.n_pending -= 1
         p.container_start = env.now
         p.cum = 0.0
         self._set_mode(p, IDLE)
@@ -348,34 +431,60 @@ class Model:
             if tl.killed_at is None:
                 break
             yield env.timeout(tl.killed_at - env.now)
-            if p.deleted:
+            if p.deleted or self._node_gen(p) != gen:
                 return
             restarts += 1
-            self.rec.event(env.now, "Unhealthy", "Pod", pod.name,
-                           "Startup probe failed", "Warning")
+            self.rec.event(env.now, "Unhealthy", "Pod", pod.name, "Startup probe failed", "Warning")
             self.rec.event(env.now, "Killing", "Pod", pod.name,
                            f"Container {wl.serving_container} failed startup probe, will be restarted")
-            # CrashLoopBackOff-style back-off: 10 s doubling, capped at 5 min.
+            # CrashLoopBackOff: 10 s doubling, capped at 5 min.
             yield env.timeout(min(10.0 * 2 ** (restarts - 1), 300.0))
-            if p.deleted:
+            if p.deleted or self._node_gen(p) != gen:
                 return
             self.touch()
             p.container_start = env.now
             self._set_mode(p, IDLE)
             app_up = env.now + (sample(warm, rng) if warm is not None else 0.0)
-        if tl.ready_at is None:  # pragma: no cover - timeline always ends ready or killed
-            return
-        yield env.timeout(max(tl.ready_at - env.now, 0.0))
-        if p.deleted:
+        yield env.timeout(max(tl.ready_at - env.now, 0.0))  # type: ignore[operator]
+        if p.deleted or self._node_gen(p) != gen:
             return
         self.touch()
         p.ready_at = env.now
         pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, env.now)]
         self._add_endpoint(p)
         self.recompute()
+        if self.rollout_active:
+            self.deployment_sync()
+
+    # --- node events (called by the cluster) -------------------------------------------------
+    def pod_lost(self, p: SimPod) -> None:
+        """The pod's node died: containers stop; the endpoint stays until NotReady is seen."""
+        if p.mode != OFF:
+            self._set_mode(p, OFF)
+        if p.alive and p.endpoint:
+            self.n_alive -= 1
+        p.alive = False
+        p.m_last_t = None
+        p.m_prev_t = None
+
+    def remove_endpoint_of_lost(self, p: SimPod) -> None:
+        """MarkPodsNotReady: the endpoint of a pod on a NotReady node goes."""
+        if p.endpoint:
+            p.endpoint = False
+            self.n_ep -= 1
+
+    def pod_node_back(self, p: SimPod) -> None:
+        """The pod's node is back: a deleted pod finishes, the others start again."""
+        p.alive = True
+        if p.deleted:
+            self.gone(p)
+            return
+        p.ready_at = None
+        p.pod.conditions = []
+        self.env.process(self.start_containers(p))
 
     def delete_pod(self, p: SimPod, reason: str = "SuccessfulDelete") -> None:
-        """Graceful deletion at ``env.now`` (the ReplicaSet's or an eviction's)."""
+        """Graceful deletion at ``env.now`` (the ReplicaSet's, an eviction's, the taint manager's)."""
         if p.deleted:
             return
         env = self.env
@@ -390,8 +499,13 @@ class Model:
         self.recompute()
         if reason == "SuccessfulDelete":
             self.rec.event(env.now, "SuccessfulDelete", "ReplicaSet", p.rs, f"Deleted pod: {pod.name}")
+        if p.node is None:
+            self.gone(p)  # never bound: nothing to stop
+            return
+        if not p.alive:
+            return  # on a dead node: Terminating until the node is back or removed
         if p.container_start is None:
-            self._gone(p)
+            self.gone(p)
             return
         self.rec.event(env.now, "Killing", "Pod", pod.name, f"Stopping container {self.wl.serving_container}")
         env.process(self._terminate(p))
@@ -400,12 +514,18 @@ class Model:
         # preStop runs first; SIGTERM after it; SIGKILL at the end of the grace period.
         wait = min(self.wl.pre_stop, self.wl.grace)
         yield self.env.timeout(wait)
-        self._gone(p)
+        if p.alive:
+            self.gone(p)
 
-    def _gone(self, p: SimPod) -> None:
+    def gone(self, p: SimPod) -> None:
+        """The pod object is removed (its resources are free)."""
+        if p not in self.pods:
+            return
         self.touch()
         if p.mode != OFF:
             self._set_mode(p, OFF)
+        if p.endpoint:
+            self._remove_endpoint(p)
         if p.holding:
             p.holding = False
             self.n_holding -= 1
@@ -415,13 +535,25 @@ class Model:
             if p in rs.pods:
                 rs.pods.remove(p)
                 break
+        if self.cluster is not None:
+            self.cluster.unbind(p)
         self.recompute()
+        if self.rollout_active:
+            self.deployment_sync()
+        elif self.create_failures:
+            self.sync_all()
 
     # --- ReplicaSet / Deployment ---------------------------------------------------------
     def scale_deployment(self, replicas: int) -> None:
+        """The HPA (or a user) sets the Deployment's ``spec.replicas``."""
         self.touch()
         self.spec_replicas = replicas
-        rs = self.rs
+        if self.rollout_active:
+            self.deployment_sync()
+            return
+        self._scale_rs(self.rs, replicas)
+
+    def _scale_rs(self, rs: ReplicaSet, replicas: int) -> None:
         if rs.spec_replicas != replicas:
             verb = "up" if replicas > rs.spec_replicas else "down"
             self.rec.event(self.env.now, "ScalingReplicaSet", "Deployment", self.wl.name,
@@ -429,18 +561,128 @@ class Model:
             rs.spec_replicas = replicas
         self.sync_replica_set(rs)
 
+    def sync_all(self) -> None:
+        """Let every controller react to a pod going away (evictions, node loss)."""
+        if self.rollout_active:
+            self.deployment_sync()
+        for rs in list(self.replicasets):
+            self.sync_replica_set(rs)
+
+    def start_rollout(self) -> None:
+        """A new pod template: a new ReplicaSet takes over (RollingUpdate or Recreate)."""
+        self.touch()
+        self.rev += 1
+        new = ReplicaSet(f"{self.wl.name}-{self._rs_hash(self.rev)}", self.rev, 0)
+        self.replicasets.append(new)
+        self.rs = new
+        self.rollout_active = True
+        self.rollouts.append({"start": self.env.now, "end": None, "min_available": None})
+        self.deployment_sync()
+
+    def _rs_state(self, rs: ReplicaSet) -> rollout.ReplicaSetState:
+        now = self.env.now
+        mrs = self.wl.min_ready_seconds
+        active = [p for p in rs.pods if not p.deleted]
+        ready = sum(1 for p in active if p.ready_at is not None and p.endpoint)
+        available = sum(1 for p in active if p.ready_at is not None and p.endpoint
+                        and p.ready_at + mrs <= now)
+        return rollout.ReplicaSetState(rs.name, rs.spec_replicas, available_replicas=available,
+                                       ready_replicas=ready, replicas=len(active),
+                                       creation_timestamp=float(rs.rev))
+
+    def deployment_sync(self) -> None:
+        """``rolloutRolling`` (pkg/controller/deployment/rolling.go) with the k8s helpers.
+
+        Divergence: a scale change during a rollout goes through the same steps instead of
+        upstream's proportional split between the ReplicaSets (``sync.go`` ``scale``).
+        """
+        if not self.rollout_active:
+            return
+        d = rollout.DeploymentState(replicas=self.spec_replicas, max_surge=self.max_surge,
+                                    max_unavailable=self.max_unavailable,
+                                    strategy_type=self.strategy_type,
+                                    min_ready_seconds=self.wl.min_ready_seconds)
+        states = {rs.name: self._rs_state(rs) for rs in self.replicasets}
+        new = states[self.rs.name]
+        olds = [states[rs.name] for rs in self.replicasets if rs is not self.rs and rs.spec_replicas > 0]
+        all_rss = list(states.values())
+        target = rollout.reconcile_new_replica_set(d, all_rss, new)
+        if target is not None:
+            self._scale_rs(self.rs, target)
+            new.spec_replicas = target
+        res = rollout.reconcile_old_replica_sets(d, all_rss, olds, new)
+        by_name = {rs.name: rs for rs in self.replicasets}
+        for name, n in res.new_replicas.items():
+            self._scale_rs(by_name[name], n)
+        # measured: available pods during the rollout
+        avail = sum(s.available_replicas for s in states.values())
+        r = self.rollouts[-1]
+        r["min_available"] = avail if r["min_available"] is None else min(r["min_available"], avail)
+        done = (all(rs.spec_replicas == 0 and not rs.pods for rs in self.replicasets if rs is not self.rs)
+                and new.available_replicas >= self.spec_replicas)
+        if done:
+            self.rollout_active = False
+            r["end"] = self.env.now
+            self.replicasets = [self.rs]
+        elif self.wl.min_ready_seconds > 0:
+            self.env.process(self._sync_later(self.wl.min_ready_seconds))
+
+    def _sync_later(self, delay: float):
+        yield self.env.timeout(delay)
+        self.deployment_sync()
+
+    def _rollout_at(self, at: float):
+        if at > self.env.now:
+            yield self.env.timeout(at - self.env.now)
+        self.start_rollout()
+
     def sync_replica_set(self, rs: ReplicaSet) -> None:
+        """``manageReplicas``: create or delete pods to match ``spec.replicas``.
+
+        Creation goes through admission; a refused create (``FailedCreate``) stops the
+        batch, as ``slowStartBatch`` does, and the sync is retried with the controller's
+        exponential back-off (5 ms doubling, at most 1000 s) or when a pod goes away.
+        """
         active = [p for p in rs.pods if not p.deleted]
         diff = len(active) - rs.spec_replicas
         if diff < 0:
             for _ in range(-diff):
+                msg = self.admission.admit(self.charged_pods())
+                if msg is not None:
+                    self.rec.event(self.env.now, "FailedCreate", "ReplicaSet", rs.name,
+                                   f"Error creating: {msg}", "Warning")
+                    self.create_failures += 1
+                    if not self.retry_pending:
+                        self.retry_pending = True
+                        delay = min(0.005 * 2 ** (self.create_failures - 1), 1000.0)
+                        self.env.process(self._retry_sync(delay))
+                    return
+                self.create_failures = 0
                 p = self._new_pod(rs)
                 self.rec.event(self.env.now, "SuccessfulCreate", "ReplicaSet", rs.name,
                                f"Created pod: {p.pod.name}")
                 self.env.process(self.pod_lifecycle(p))
+            n = self.charged_pods()
+            if n > self.peak_charged:
+                self.peak_charged = n
         elif diff > 0:
             for p in self._pods_to_delete(active, diff):
                 self.delete_pod(p)
+
+    def _retry_sync(self, delay: float):
+        yield self.env.timeout(delay)
+        self.retry_pending = False
+        self.sync_all()
+
+    def charged_pods(self) -> int:
+        """Pods the quota charges now: not deleted, or within their deletion grace period."""
+        now = self.env.now
+        n = 0
+        for p in self.pods:
+            pod = p.pod
+            if pod.deletion_timestamp is None or now < pod.deletion_timestamp + self.wl.grace:
+                n += 1
+        return n
 
     def _pods_to_delete(self, active: list[SimPod], diff: int) -> list[SimPod]:
         # ActivePods ranking (controller_utils.go): unscheduled first, then pending before
@@ -558,7 +800,7 @@ class Model:
             self.n_pending,
             self.last_util,
             self.last_mem_util,
-            math.nan,
+            self.cluster.nodes_ready if self.cluster is not None else math.nan,
             self.cost_rate * 3600.0,
             self.n_ep,
             self.n_alive * self.wl.capacity_rps,
@@ -587,10 +829,18 @@ class Model:
         self.spec_replicas = n0
         self.rs.spec_replicas = n0
         self.last_desired = n0
-        for _ in range(n0):
+        for i in range(n0):
+            if self.admission.admit(i) is not None:
+                break
             self.create_warm_pod(self.rs, scrape_offset)
+        self.peak_charged = len(self.pods)
         self.recompute()
+        self.sync_replica_set(self.rs)  # pods admission refused: FailedCreate, retried
         env.process(self.load_process(times, rates))
+        if self.cluster is not None:
+            self.cluster.start()
+        for r in self.sc.disruption.rollouts:
+            env.process(self._rollout_at(r.at))
         self.next_scrape = scrape_offset
         env.process(self.hpa_control_loop(hpa_offset))
         env.run(until=self.duration)
@@ -606,7 +856,12 @@ class Model:
             replicas_max=rec.replicas_max if rec.replicas_max is not None else n0,
             columns=cols,
             events=rec.events,
-            extra={"peak_pods": rec.extra.get("peak_pods", 0)},
+            extra={
+                "cluster": self.cluster.summary() if self.cluster is not None else None,
+                "rollouts": self.rollouts,
+                "peak_pods": self.peak_charged,
+                "node_seconds_by_pool": dict(rec.integrals.node_seconds_by_pool),
+            },
         )
 
 

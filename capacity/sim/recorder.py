@@ -53,6 +53,10 @@ class Integrals:
     memory_usage_gib_seconds: float = 0.0
     node_cost: float = 0.0
     node_seconds: float = 0.0
+    alive_seconds: dict[int, float] = field(default_factory=dict)  # ready pods → seconds
+    cpu_allocated_core_seconds: float = 0.0  # ∫ Σ max(request, usage) dt
+    memory_allocated_gib_seconds: float = 0.0
+    node_seconds_by_pool: dict[str, float] = field(default_factory=dict)  # nodes existing
 
 
 @dataclass

@@ -16,20 +16,22 @@ from capacity.k8s.quantity import Quantity
 from capacity.k8s.resources import pod_limits, pod_requests
 from capacity.k8s.types import Container, Pod, resource_list
 from capacity.scenario.model import Scenario
+from capacity.sim.admission import defaulted_pod
 
 GIB = 1024**3
 
 
-def _containers(specs) -> list[Container]:
+def _containers(specs: list[dict] | None) -> list[Container]:
+    """Containers of a Kubernetes-shaped pod spec (after admission defaults)."""
     out = []
     for c in specs or []:
-        res = c.resources
+        res = c.get("resources") or {}
         out.append(
             Container(
-                name=c.name,
-                requests=resource_list(res.requests if res else None),
-                limits=resource_list(res.limits if res else None),
-                restart_policy=c.restartPolicy,
+                name=c["name"],
+                requests=resource_list(res.get("requests")),
+                limits=resource_list(res.get("limits")),
+                restart_policy=c.get("restartPolicy"),
             )
         )
     return out
@@ -81,13 +83,13 @@ class WorkloadModel:
         wl = sc.workload
         tmpl = wl.deployment.template
         spec = tmpl.spec
-        containers = _containers(spec.containers)
-        inits = _containers(spec.initContainers)
-        overhead: dict[str, int] = {}
-        if wl.runtimeClass and wl.runtimeClass.overhead and wl.runtimeClass.overhead.podFixed:
-            overhead = resource_list(wl.runtimeClass.overhead.podFixed)
-        elif spec.overhead:
-            overhead = resource_list(spec.overhead)
+        # The pod as the API server stores it: RuntimeClass overhead and LimitRange
+        # defaults applied (what the scheduler, the HPA and the quota read).
+        admitted, _ = defaulted_pod(sc)
+        aspec = admitted["spec"]
+        containers = _containers(aspec.get("containers"))
+        inits = _containers(aspec.get("initContainers"))
+        overhead = resource_list(aspec.get("overhead"))
         probe_pod = Pod(name="template", containers=containers, init_containers=inits,
                         overhead=overhead)
         requests = pod_requests(probe_pod)
@@ -98,7 +100,7 @@ class WorkloadModel:
         base_cpu = Quantity.parse(d.baseCpu).milli_value() / 1000.0
         startup_cpu = (Quantity.parse(d.startupCpu).milli_value() / 1000.0
                        if d.startupCpu is not None else base_cpu)
-        serving_limits = resource_list(serving.resources.limits if serving.resources else None)
+        serving_limits = next(c.limits for c in containers if c.name == serving_name)
         if d.maxRequestsPerSecondPerPod is not None:
             cap = d.maxRequestsPerSecondPerPod
         elif "cpu" in serving_limits:

@@ -1,0 +1,73 @@
+"""``python -m capacity report SCENARIO... [-o FILE]``: the cost and availability report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from capacity.errors import ScenarioError
+from capacity.scenario.durations import parse_duration
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Simulate one or more scenarios and write a cost and availability report: the "
+        "configuration, availability with 95%% intervals, a representative day of replicas "
+        "against load, utilization, the cost breakdown (OpenCost-style request allocation at "
+        "OpenCost's public default prices unless the scenario prices it) and comparisons "
+        "against fixed replicas, quota headroom and check findings where the summary has "
+        "them. Several scenarios add a side-by-side table and a cost-against-availability "
+        "plot. The same seed gives the same report."
+    )
+    p.add_argument("scenario", nargs="+", help="scenario YAML file(s), e.g. scenarios/peak.yaml")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="FILE.html: one self-contained page, plots embedded. FILE.md: Markdown "
+                        "(plain-text tables) with its plots written as PNG files into "
+                        "FILE-plots/ beside it. Default: Markdown on stdout, without plots")
+    p.add_argument("--runs", type=int, help="replications per scenario (default: each scenario's)")
+    p.add_argument("--seed", type=int, help="root seed (default: each scenario's)")
+    p.add_argument("--duration", help="simulated time per run, e.g. 1d (default: each scenario's)")
+    p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
+    p.add_argument("--no-compare", action="store_true",
+                   help="skip the comparisons against fixed replicas (they simulate the scenario "
+                        "again without its HPA)")
+    p.add_argument("--search-runs", type=int, default=3, metavar="N",
+                   help="runs per candidate when searching the fewest fixed replicas that meet "
+                        "the availability objective (default 3)")
+    p.add_argument("--worked-example", choices=("auto", "off"), default="auto",
+                   help="the seed document's cost claims recomputed (auto: for the seed's "
+                        "sandbox-executor workload, once per report)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from capacity.report.build import build_document, report_format, run_scenarios, write_report
+    from capacity.report.document import to_markdown
+
+    if args.output is not None:
+        try:
+            report_format(args.output)
+        except ValueError as e:
+            raise ScenarioError(f"-o: {e}") from None
+    if args.runs is not None and args.runs < 1:
+        raise ScenarioError("--runs must be >= 1", value=args.runs, has_value=True)
+    if args.search_runs < 1:
+        raise ScenarioError("--search-runs must be >= 1", value=args.search_runs, has_value=True)
+    duration = None
+    if args.duration is not None:
+        try:
+            duration = parse_duration(args.duration)
+        except ValueError as e:
+            raise ScenarioError(f"--duration {e}", value=args.duration, has_value=True) from None
+        if duration <= 0:
+            raise ScenarioError("--duration must be > 0", value=args.duration, has_value=True)
+    runs = run_scenarios(args.scenario, runs=args.runs, seed=args.seed, duration=duration,
+                         workers=args.workers, compare=not args.no_compare,
+                         search_runs=args.search_runs, worked_example=args.worked_example)
+    doc = build_document(runs)
+    if args.output is None:
+        sys.stdout.write(to_markdown(doc, None))
+        return 0
+    written = write_report(doc, Path(args.output))
+    print("wrote " + ", ".join(str(p) + ("/" if p.is_dir() else "") for p in written))
+    return 0

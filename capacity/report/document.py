@@ -1,0 +1,185 @@
+"""A small document model rendered to self-contained HTML or to plain-text Markdown.
+
+The report is built once as a list of blocks (headings, paragraphs, tables, lists,
+images, preformatted text) and rendered by :func:`to_html` or :func:`to_markdown`, so both
+formats say the same thing. HTML embeds the images as base64 PNG data URIs and inlines its
+CSS: one file, nothing fetched. Markdown uses pipe tables and links each image to a PNG
+file beside the ``.md`` file (a data URI would bury the text under kilobytes of base64).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str | None = None
+
+
+@dataclass
+class Para:
+    text: str
+    note: bool = False  # a small print remark
+
+
+@dataclass
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    align: str | None = None  # per column "l" or "r"; default: first left, rest right
+    caption: str | None = None
+
+
+@dataclass
+class Bullets:
+    items: Sequence[str]
+
+
+@dataclass
+class Image:
+    name: str  # file name (Markdown) and key into the document's images
+    alt: str
+    caption: str | None = None
+
+
+@dataclass
+class Pre:
+    text: str
+
+
+Block = Heading | Para | Table | Bullets | Image | Pre
+
+
+@dataclass
+class Document:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    images: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, *blocks: Block) -> None:
+        self.blocks.extend(blocks)
+
+    def image(self, name: str, png: bytes, alt: str, caption: str | None = None) -> None:
+        self.images[name] = png
+        self.blocks.append(Image(name, alt, caption))
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif;
+       max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
+h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; vertical-align: top; }
+th { background: #eee; }
+td.r { text-align: right; font-variant-numeric: tabular-nums; }
+caption { caption-side: bottom; font-size: .85em; color: #555; text-align: left; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: .85em; color: #555; }
+p.note { font-size: .85em; color: #555; }
+pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: .85em; }
+code { background: #f3f3f3; padding: 0 .2em; }
+"""
+
+
+def _inline_html(text: str) -> str:
+    """Escape, then render `code` spans and **bold** (the only inline markup we use)."""
+    out = html.escape(text)
+    parts = out.split("`")
+    for i in range(1, len(parts), 2):
+        parts[i] = f"<code>{parts[i]}</code>"
+    out = "".join(parts)
+    bits = out.split("**")
+    for i in range(1, len(bits), 2):
+        bits[i] = f"<strong>{bits[i]}</strong>"
+    return "".join(bits)
+
+
+def _align(t: Table) -> str:
+    n = len(t.headers)
+    return t.align if t.align and len(t.align) == n else "l" + "r" * (n - 1)
+
+
+def to_html(doc: Document) -> str:
+    """One self-contained HTML page (CSS inline, PNGs as data URIs)."""
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           f"<title>{html.escape(doc.title)}</title>", f"<style>{_CSS}</style>", "</head>",
+           "<body>", f"<h1>{html.escape(doc.title)}</h1>"]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            lvl = min(max(b.level, 2), 6)
+            a = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+            out.append(f"<h{lvl}{a}>{_inline_html(b.text)}</h{lvl}>")
+        elif isinstance(b, Para):
+            cls = ' class="note"' if b.note else ""
+            out.append(f"<p{cls}>{_inline_html(b.text)}</p>")
+        elif isinstance(b, Table):
+            al = _align(b)
+            out.append("<table>")
+            if b.caption:
+                out.append(f"<caption>{_inline_html(b.caption)}</caption>")
+            out.append("<tr>" + "".join(f"<th>{_inline_html(h)}</th>" for h in b.headers) + "</tr>")
+            for row in b.rows:
+                cells = []
+                for i, c in enumerate(row):
+                    cls = ' class="r"' if al[i] == "r" else ""
+                    cells.append(f"<td{cls}>{_inline_html(c)}</td>")
+                out.append("<tr>" + "".join(cells) + "</tr>")
+            out.append("</table>")
+        elif isinstance(b, Bullets):
+            out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, Image):
+            data = base64.b64encode(doc.images[b.name]).decode("ascii")
+            cap = f"<figcaption>{_inline_html(b.caption)}</figcaption>" if b.caption else ""
+            out.append(f'<figure><img alt="{html.escape(b.alt)}" '
+                       f'src="data:image/png;base64,{data}">{cap}</figure>')
+        elif isinstance(b, Pre):
+            out.append(f"<pre>{html.escape(b.text)}</pre>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(doc: Document, image_path: Callable[[str], str] | None) -> str:
+    """Plain-text Markdown: pipe tables, ``![alt](path)`` images.
+
+    ``image_path(name)`` gives each image's link (relative to the .md file); None leaves the
+    images out with a one-line note (text-only output, e.g. to a terminal).
+    """
+    out = [f"# {doc.title}", ""]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            out += ["#" * min(max(b.level, 2), 6) + " " + b.text, ""]
+        elif isinstance(b, Para):
+            out += [f"*{b.text}*" if b.note else b.text, ""]
+        elif isinstance(b, Table):
+            al = _align(b)
+            out.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
+            out.append("|" + "|".join("---:" if a == "r" else ":---" for a in al) + "|")
+            for row in b.rows:
+                out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+            if b.caption:
+                out += ["", f"*{b.caption}*"]
+            out.append("")
+        elif isinstance(b, Bullets):
+            out += [f"- {i}" for i in b.items] + [""]
+        elif isinstance(b, Image):
+            if image_path is None:
+                out += [f"*(plot '{b.alt}' left out: write the report to a file to get plots)*", ""]
+            else:
+                out += [f"![{b.alt}]({image_path(b.name)})", ""]
+                if b.caption:
+                    out += [f"*{b.caption}*", ""]
+        elif isinstance(b, Pre):
+            out += ["```", b.text, "```", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,91 @@
+"""Node failure as Kubernetes handles it, event by event (kubernetes-semantics.md §4).
+
+Fixed phases: every kubelet renewed its lease at t = 0, 10, 20 ...; the node lifecycle
+controller checks at t = 0, 5, 10 ... The node general-zone-a-0 dies at 1003 s, so its last
+lease is from 1000 s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from capacity.scenario.loader import load_scenario
+from capacity.sim.engine import Model
+from tests.sim.conftest import DATA
+
+
+def run(sc, seed=1):
+    m = Model(sc, 0, np.random.SeedSequence(seed), phases=(0.0, 1.0))
+    for n in m.cluster.nodes.values():
+        n.hb_phase = 0.0
+    m.cluster.monitor_phase = 0.0
+    return m, m.run()
+
+
+def timeline(out, since=1.0):
+    return [(t, reason, name) for (t, reason, kind, name, msg, _) in out.events if t >= since]
+
+
+def test_default_timeline_replacement_after_about_six_minutes():
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    _, out = run(sc)
+    ev = timeline(out)
+    # 1.33: node-monitor-grace-period 50 s. Lease 1000 + 50 = 1050; the check must see
+    # now > 1050, so the first check that does is 1055: NodeNotReady, endpoints gone.
+    assert (1055.0, "NodeNotReady", "general-zone-a-0") in ev
+    # The zone's eviction queue is empty: the NoExecute taint goes on at once (1055); the
+    # pod's default toleration (DefaultTolerationSeconds, 300 s) runs out at 1355.
+    evictions = [e for e in ev if e[1] == "TaintManagerEviction"]
+    assert [t for t, _, _ in evictions] == [1355.0]
+    # The ReplicaSet replaces the pod at once: 5 min 52 s after the node died, not the
+    # seed's "30-60 s".
+    creates = [t for t, r, _ in ev if r == "SuccessfulCreate"]
+    assert creates == [1355.0]
+    assert creates[0] - 1003.0 == pytest.approx(352.0)
+    # scheduling delay 1 s; the replacement lands in the same zone (spread maxSkew 1).
+    sched = [(t, n) for t, r, n in ev if r == "Scheduled"]
+    assert sched[0][0] == 1356.0
+    # The node comes back after 2 h and its Terminating pod is finally removed.
+    assert (8203.0, "NodeReady", "general-zone-a-0") in ev
+
+
+def test_requests_to_the_dead_pod_are_lost_until_not_ready():
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    _, out = run(sc)
+    ig = out.integrals
+    # 60 rps over 6 endpoints; from 1003 to 1055 one endpoint of six is dead: 10 rps lost
+    # for 52 s = 520 requests. After 1055 the five others serve everything (each pod's
+    # ceiling is (1 - 0)/0.01 = 100 rps).
+    assert ig.offered_requests - ig.served_requests == pytest.approx(520.0, rel=1e-9)
+
+
+def test_toleration_seconds_changes_the_eviction_time():
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    sc.controllers.kubeApiserver.defaultUnreachableTolerationSeconds = 30
+    _, out = run(sc)
+    ev = timeline(out)
+    assert [t for t, r, _ in ev if r == "TaintManagerEviction"] == [1085.0]
+    assert [t for t, r, _ in ev if r == "SuccessfulCreate"] == [1085.0]
+
+
+def test_grace_period_is_40s_before_1_32():
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    sc.kubernetesVersion = "1.31"
+    _, out = run(sc)
+    ev = timeline(out)
+    # lease 1000 + 40 = 1040; first check with now > 1040 is 1045.
+    assert (1045.0, "NodeNotReady", "general-zone-a-0") in ev
+    assert [t for t, r, _ in ev if r == "TaintManagerEviction"] == [1345.0]
+
+
+def test_zone_queue_taints_one_node_every_ten_seconds():
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    from capacity.scenario.model import ScheduledNodeFailure
+
+    sc.failures.nodes.scheduled.append(ScheduledNodeFailure(node="general-zone-a-1", at=1003, duration=7200))
+    # Both nodes of zone-a are down: FullDisruption, normal rate 0.1 node/s. The second
+    # node's NoExecute taint waits 10 s (the queue is polled every 100 ms).
+    _, out = run(sc)
+    ev = timeline(out)
+    assert sorted(t for t, r, _ in ev if r == "TaintManagerEviction") == [1355.0, 1365.0]
