@@ -30,6 +30,21 @@ def _fraction(outs: Sequence[RunOutcome], num: str, den: str) -> dict[str, Any]:
     return estimate(m if m == m else 1.0, ci, ESTIMATOR_RATIO, len(outs))
 
 
+def _at_least(outs: Sequence[RunOutcome]) -> dict[str, Any]:
+    """Fraction of time with at least k ready pods, k = 1 .. the most ever ready."""
+    top = max((max(o.integrals.alive_seconds, default=0) for o in outs), default=0)
+    out: dict[str, Any] = {}
+    for k in range(1, top + 1):
+        fr = []
+        for o in outs:
+            total = o.integrals.measured_seconds
+            fr.append(sum(v for n, v in o.integrals.alive_seconds.items() if n >= k) / total
+                      if total > 0 else float("nan"))
+        m, ci = mean_ci(fr, bounds=(0.0, 1.0))
+        out[str(k)] = estimate(m, ci, ESTIMATOR_MEAN, len(outs))
+    return out
+
+
 def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
                   duration: float) -> dict[str, Any]:
     """Summary dict (JSON-ready) for a set of runs of one scenario."""
@@ -57,6 +72,7 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             "time_with_ready_pod": _fraction(outs, "seconds_with_ready_pod", "measured_seconds"),
             "time_at_full_capacity": _fraction(outs, "seconds_at_full_capacity", "measured_seconds"),
             "objective": sc.objectives.availability,
+            "time_with_at_least": _at_least(outs),
         },
         "requests": {
             "offered": offered,
