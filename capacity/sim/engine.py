@@ -146,6 +146,7 @@ class Model:
         self.pods: list[SimPod] = []
         self.k8s_pods: list[Pod] = []
         self.cpu_metrics: dict[str, PodMetric] = {}
+        self.metrics_dirty = False
         self.mem_metrics: dict[str, PodMetric] = {}
         self._empty_metrics: dict[str, PodMetric] = {}
         self.pod_counter = 0
@@ -466,6 +467,8 @@ class Model:
         p.alive = False
         p.m_last_t = None
         p.m_prev_t = None
+        p.cpu_metric = p.mem_metric = None
+        self.metrics_dirty = True
 
     def remove_endpoint_of_lost(self, p: SimPod) -> None:
         """MarkPodsNotReady: the endpoint of a pod on a NotReady node goes."""
@@ -531,6 +534,8 @@ class Model:
             self.n_holding -= 1
         self.pods.remove(p)
         self.k8s_pods.remove(p.pod)
+        if p.cpu_metric is not None:
+            self.metrics_dirty = True
         for rs in self.replicasets:
             if p in rs.pods:
                 rs.pods.remove(p)
@@ -722,16 +727,22 @@ class Model:
         self.next_scrape = last + res
 
     def _scrape(self, t: float) -> None:
-        """One metrics-server scrape at ``t`` (no state change since ``last_t``)."""
-        cpu: dict[str, PodMetric] = {}
-        mem: dict[str, PodMetric] = {}
+        """One metrics-server scrape at ``t`` (no state change since ``last_t``).
+
+        Each pod keeps its own metric objects, updated in place; the per-resource maps are
+        rebuilt only when the set of pods with a metric changes.
+        """
         res = self.resolution
         base_mem = self.wl.base_memory
         serving_mem = self.serving_mem
         S_t = self.S + self.serving_cpu * (t - self.last_t)
+        rebuild = self.metrics_dirty
         for p in self.pods:
             mode = p.mode
             if mode == OFF:
+                if p.cpu_metric is not None:
+                    p.cpu_metric = p.mem_metric = None
+                    rebuild = True
                 continue
             c = p.cum + (S_t - p.s0 if mode == SERVING else p.rate * (t - p.t0))
             m = serving_mem if mode == SERVING else base_mem
@@ -744,11 +755,24 @@ class Model:
             prev = p.m_prev_t
             if prev is not None and t > prev:
                 window = t - prev
-                name = p.pod.name
-                cpu[name] = PodMetric(t, window, math.ceil((c - p.m_prev_c) * 1000.0 / window - 1e-6))
-                mem[name] = PodMetric(t, window, int(m) * 1000)
-        self.cpu_metrics = cpu
-        self.mem_metrics = mem
+                cpu = math.ceil((c - p.m_prev_c) * 1000.0 / window - 1e-6)
+                cm = p.cpu_metric
+                if cm is None:
+                    p.cpu_metric = PodMetric(t, window, cpu)
+                    p.mem_metric = PodMetric(t, window, int(m) * 1000)
+                    rebuild = True
+                else:
+                    cm.timestamp = t
+                    cm.window = window
+                    cm.value = cpu
+                    mm = p.mem_metric
+                    mm.timestamp = t  # type: ignore[union-attr]
+                    mm.window = window  # type: ignore[union-attr]
+                    mm.value = int(m) * 1000  # type: ignore[union-attr]
+        if rebuild:
+            self.cpu_metrics = {p.pod.name: p.cpu_metric for p in self.pods if p.cpu_metric is not None}
+            self.mem_metrics = {p.pod.name: p.mem_metric for p in self.pods if p.mem_metric is not None}
+            self.metrics_dirty = False
 
     def get_metrics(self, resource: str, container: str) -> dict[str, PodMetric]:
         if container and container != self.wl.serving_container:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from capacity.k8s.probes import ProbeSpec, probe_from_fields
 from capacity.k8s.quantity import Quantity
 from capacity.k8s.resources import pod_limits, pod_requests
-from capacity.k8s.types import Container, Pod, resource_list
+from capacity.k8s.types import Container, Pod, PodMetric, resource_list
 from capacity.scenario.model import Scenario
 from capacity.sim.admission import defaulted_pod
 
@@ -149,7 +149,9 @@ class SimPod:
         "deleted",
         "endpoint",
         "holding",
+        "cpu_metric",
         "m_last_c",
+        "mem_metric",
         "m_last_mem",
         "m_last_t",
         "m_prev_c",
@@ -179,6 +181,8 @@ class SimPod:
         self.m_last_mem = 0.0
         self.m_prev_t: float | None = None
         self.m_prev_c = 0.0
+        self.cpu_metric: PodMetric | None = None  # this pod's entry in the metrics API
+        self.mem_metric: PodMetric | None = None
         self.mode = OFF
         self.node: str | None = None
         self.rate = 0.0

@@ -162,12 +162,13 @@ def test_each_problem_is_found(name, code, severity, path, msg, fix):
 # --- the seed -----------------------------------------------------------------------------
 
 
-def test_peak_scenario_is_clean_but_for_the_missing_cluster():
-    """scenarios/peak.yaml: no error or warning. The one info says the zone, node and
-    zone-outage PDB checks were skipped: baseline.yaml has no ``cluster`` section (the seed
-    says "three zones" but names no nodes). Its quota figures are in test_headroom."""
+def test_peak_scenario_has_only_the_zone_outage_pdb_warning():
+    """scenarios/peak.yaml: no error; one warning, worked by hand. Three zones, minReplicas 3
+    spread one per zone (maxSkew 1); PDB minAvailable 2. With a zone down 2 pods are
+    healthy, desiredHealthy 2: disruptionsAllowed = 2 - 2 = 0, so no drain can proceed while
+    a zone is out. Its quota figures are in test_headroom."""
     findings = run_checks(load_scenario(ROOT / "scenarios" / "peak.yaml"))
-    assert [(f.severity, f.code) for f in findings] == [("info", "no-cluster")]
+    assert [(f.severity, f.code) for f in findings] == [("warning", "pdb-zone-down")]
 
 
 def test_seed_as_written_is_rejected_by_its_own_limitrange():
@@ -402,7 +403,7 @@ def test_cli_json_on_peak():
                           "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     r = json.loads(res.stdout)
-    assert r["ok"] is True and r["counts"]["error"] == 0 and r["counts"]["warning"] == 0
+    assert r["ok"] is True and r["counts"]["error"] == 0 and r["counts"]["warning"] == 1
     rows = r["headroom"]["resources"]
     # requests at 3, 10, 11: 750m, 2500m, 2750m and 1536Mi, 5Gi, 5632Mi;
     # limits at 3, 10, 11: 3, 10, 11 cpu and 6Gi, 20Gi, 22Gi (see test_headroom)
