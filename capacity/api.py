@@ -62,6 +62,7 @@ def simulate(
     workers: int | None = None,
     record: bool | str = True,
     progress: bool | None = None,
+    episodes: int = 0,
 ) -> SimulationResult:
     """Simulate ``runs`` replications of a scenario.
 
@@ -69,7 +70,10 @@ def simulate(
     ``duration`` may be a string (``"2d"``). ``workers`` processes share the runs (default:
     1 for one run, else the number of cores); the numbers do not depend on it. ``record``:
     True keeps every run's timeseries and events, ``"first"`` only run 0's, False none.
-    Raises :class:`capacity.ScenarioError` for invalid input.
+    ``episodes`` > 0 adds the failure-episode estimate of availability
+    (:mod:`capacity.analysis.episodes`, that many episodes per failure kind) under
+    ``summary["availability"]["episodes"]``. Raises :class:`capacity.ScenarioError` for
+    invalid input.
     """
     from capacity.scenario.durations import parse_duration
 
@@ -111,5 +115,9 @@ def simulate(
                 outs.extend(r)
     outs.sort(key=lambda o: o.run)
     summary = build_summary(sc, outs, s, dur)
+    if episodes > 0:
+        from capacity.analysis.episodes import episode_estimates
+
+        summary["availability"]["episodes"] = episode_estimates(sc, episodes=episodes, seed=s)
     ts, ev = _frames(outs)
     return SimulationResult(scenario=sc, summary=summary, timeseries=ts, events=ev, outcomes=outs)

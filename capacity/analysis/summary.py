@@ -12,6 +12,7 @@ from typing import Any
 
 from capacity.analysis.check import run_checks
 from capacity.analysis.cost import cost_summary
+from capacity.analysis.failures import drain_summary, failure_summary
 from capacity.analysis.headroom import quota_summary
 from capacity.analysis.stats import estimate, mean_ci, ratio_ci
 from capacity.scenario.model import Scenario
@@ -89,5 +90,7 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
         "cost": cost_summary(sc, outs, seed=seed, duration=duration),
         "quota": quota_summary(sc, peak_pods) if peak_pods else {"peak_used": {}, "hard": {}},
         "findings": [f.to_dict() for f in run_checks(sc)],
+        "failures": failure_summary(outs),
+        "drains": drain_summary(outs),
         "events": dict(sorted(events.items())),
     }

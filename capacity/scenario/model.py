@@ -466,9 +466,16 @@ class ZoneFailures(Model):
     scheduled: list[ScheduledZoneOutage] = Field(default_factory=list)
 
 
+class ScheduledSpotReclaim(Model):
+    at: Duration
+    zone: str | None = Field(None, description="Zone of the reclaim; default the first with nodes.")
+    nodes: int = Field(1, ge=1, description="Spot nodes reclaimed at once.")
+
+
 class SpotPoolInterruptions(Model):
     pool: str
-    ratePerNodeDay: float = Field(ge=0, description="Per-node interruption hazard per day.")
+    ratePerNodeDay: float = Field(0.0, ge=0, description="Per-node interruption hazard per day.")
+    scheduled: list[ScheduledSpotReclaim] = Field(default_factory=list)
     meanNodesPerReclaim: float = Field(
         2.0, ge=1, description="A reclaim takes several nodes of the pool at once."
     )

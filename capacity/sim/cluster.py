@@ -133,6 +133,10 @@ class FailureRecord:
     start: float
     end: float | None = None
     nodes: list[str] = field(default_factory=list)
+    alive_before: int = 0  # ready pods when it began
+    recovered: float | None = None  # ready pods back (to before, or to spec.replicas)
+    lost_requests: float = 0.0  # requests not served while it was the latest open failure
+    downtime: float = 0.0  # seconds with no ready pod, likewise
 
 
 def _default_tolerations(sc, template_tolerations: list[Toleration]) -> list[Toleration]:
@@ -573,6 +577,8 @@ class ClusterSim:
                 env.process(self._random_zone_outages())
         for sp in f.spot:
             env.process(self._spot_reclaims(sp))
+            for sr in sp.scheduled:
+                env.process(self._scheduled_reclaim(sp, sr))
         for wave in self.sc.disruption.maintenance:
             env.process(self._maintenance(wave))
 
@@ -611,7 +617,7 @@ class ClusterSim:
     def _outage(self, nodes: list[SimNode], kind: str, target: str, duration: float):
         m = self.m
         rec = FailureRecord(kind, target, m.env.now, nodes=[n.name for n in nodes])
-        self.failures.append(rec)
+        self.open_failure(rec)
         for sn in nodes:
             self.fail_node(sn, kind)
         yield m.env.timeout(duration)
@@ -658,9 +664,24 @@ class ClusterSim:
             k = min(len(in_zone), 1 + int(rng.poisson(sp.meanNodesPerReclaim - 1)))
             chosen = [in_zone[i] for i in rng.choice(len(in_zone), size=k, replace=False)]
             rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen])
-            self.failures.append(rec)
+            self.open_failure(rec)
             for sn in chosen:
                 env.process(self._spot_node(sn, sp.notice, rec))
+
+    def _scheduled_reclaim(self, sp, sr):
+        env = self.m.env
+        if sr.at > env.now:
+            yield env.timeout(sr.at - env.now)
+        nodes = [n for n in self.nodes.values() if n.pool == sp.pool and not n.removed and n.alive]
+        zones = sorted({n.zone for n in nodes}, key=self.zones.index)
+        if not zones:
+            return
+        zone = sr.zone if sr.zone in zones else zones[0]
+        chosen = [n for n in nodes if n.zone == zone][: sr.nodes]
+        rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen])
+        self.open_failure(rec)
+        for sn in chosen:
+            env.process(self._spot_node(sn, sp.notice, rec))
 
     def _spot_node(self, sn: SimNode, notice: float, rec: FailureRecord):
         m = self.m
@@ -712,7 +733,7 @@ class ClusterSim:
                 downs = []
                 for sn in batch:
                     rec = FailureRecord("maintenance", sn.name, env.now, nodes=[sn.name])
-                    self.failures.append(rec)
+                    self.open_failure(rec)
                     self.fail_node(sn, "maintenance")
                     downs.append((sn, rec))
                 yield env.timeout(sample(wave.nodeUpgradeTime, rng))
@@ -724,6 +745,14 @@ class ClusterSim:
                 yield env.process(self.drain(surge, "maintenance"))
                 self.remove_node(surge, "maintenance")
 
+    def open_failure(self, rec: FailureRecord) -> None:
+        """Start tracking a failure's impact until the ready pods are back."""
+        m = self.m
+        m.touch()
+        rec.alive_before = m.n_alive
+        self.failures.append(rec)
+        m.open_failures.append(rec)
+
     # --- reporting ---------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         drains = [
@@ -733,7 +762,10 @@ class ClusterSim:
             for d in self.drains
         ]
         fails = [{"kind": f.kind, "target": f.target, "start": f.start, "end": f.end,
-                  "nodes": len(f.nodes)} for f in self.failures]
+                  "nodes": len(f.nodes), "recovered": f.recovered,
+                  "time_to_recover": None if f.recovered is None else f.recovered - f.start,
+                  "lost_requests": f.lost_requests, "downtime": f.downtime}
+                 for f in self.failures]
         return {"drains": drains, "failures": fails}
 
 

@@ -94,10 +94,12 @@ class Model:
 
     def __init__(self, sc: Scenario, run: int, ss: np.random.SeedSequence,
                  duration: float | None = None, record: bool = True,
-                 phases: tuple[float, float] | None = None) -> None:
+                 phases: tuple[float, float] | None = None, load_offset: float = 0.0) -> None:
         """``phases`` fixes (metrics scrape offset, HPA sync offset) in seconds; by default
-        both are drawn uniformly from the run's ``phase`` stream."""
+        both are drawn uniformly from the run's ``phase`` stream. ``load_offset`` starts the
+        run that far into the load profile (failure episodes start at random times)."""
         self.phases = phases
+        self.load_offset = float(load_offset)
         self.sc = sc
         self.run_index = run
         self.duration = float(duration if duration is not None else sc.simulation.duration)
@@ -170,6 +172,7 @@ class Model:
         self.strategy_type = strat.type
         self.cluster: ClusterSim | None = ClusterSim(self) if sc.cluster is not None else None
         self.admission = AdmissionModel(sc)
+        self.open_failures: list[Any] = []  # failures whose impact is still being counted
         self.create_failures = 0  # consecutive FailedCreate, for the ReplicaSet's back-off
         self.retry_pending = False
         self.peak_charged = 0
@@ -241,6 +244,12 @@ class Model:
                                             + idle * self.wl.base_memory) / GIB * m
             hist = ig.alive_seconds
             hist[self.n_alive] = hist.get(self.n_alive, 0.0) + m
+            if self.open_failures:
+                # Charge the loss to the latest failure still being recovered from.
+                owner = self.open_failures[-1]
+                owner.lost_requests += (self.rate - self.served_rate) * m
+                if self.n_alive == 0:
+                    owner.downtime += m
             cl = self.cluster
             if cl is not None:
                 ig.node_cost += cl.node_cost_rate * m
@@ -249,6 +258,15 @@ class Model:
                 for pool, n in cl.pool_nodes.items():
                     by_pool[pool] = by_pool.get(pool, 0.0) + n * m
         self.last_t = now
+        if self.open_failures:
+            target = self.spec_replicas
+            still = []
+            for rec in self.open_failures:
+                if self.full and self.n_alive >= min(rec.alive_before, target):
+                    rec.recovered = now
+                else:
+                    still.append(rec)
+            self.open_failures = still
 
     def recompute(self) -> None:
         """Derived rates after a change of load or endpoints (call after :meth:`touch`)."""
@@ -846,8 +864,13 @@ class Model:
         hpa_offset = float(phase.uniform(0, self.sync_period))
         if self.phases is not None:
             scrape_offset, hpa_offset = self.phases
-        times, rates = build_load(self.sc.load, self.duration, self.rng["load"],
+        off = self.load_offset
+        times, rates = build_load(self.sc.load, self.duration + off, self.rng["load"],
                                   start_hour_of_week(self.sc))
+        if off > 0:
+            i = max(int(np.searchsorted(times, off, side="right")) - 1, 0)
+            times = np.concatenate([[0.0], times[i + 1:] - off])
+            rates = rates[i:]
         self.rate = float(rates[0]) if rates.size else 0.0
         n0 = self.initial_replicas()
         self.spec_replicas = n0
@@ -901,6 +924,6 @@ def start_hour_of_week(sc: Scenario) -> float:
 
 
 def run_once(sc: Scenario, run: int, ss: np.random.SeedSequence, duration: float | None = None,
-             record: bool = True) -> RunOutcome:
+             record: bool = True, load_offset: float = 0.0) -> RunOutcome:
     """Simulate one run."""
-    return Model(sc, run, ss, duration, record).run()
+    return Model(sc, run, ss, duration, record, load_offset=load_offset).run()
