@@ -196,6 +196,9 @@ class ClusterSim:
         self.pdb = self._build_pdb()
         self.nodes_ready = len(self.nodes)
         self._refresh_costs()
+        from capacity.sim.autoscaler import ClusterAutoscaler
+
+        self.autoscaler = ClusterAutoscaler(self)
         self.node_seconds_by_pool: dict[str, float] = {}
 
     # --- nodes -------------------------------------------------------------------------
@@ -436,11 +439,19 @@ class ClusterSim:
                 self._wake_zone(z)
         self.notify()
 
-    def remove_node(self, sn: SimNode, kind: str) -> None:
-        """The node is deleted from the cluster (spot reclaim): its pods go at once (PodGC)."""
+    def remove_node(self, sn: SimNode, kind: str, record: bool = True) -> None:
+        """The node is deleted from the cluster: its pods go at once (PodGC).
+
+        ``record=False`` for a node that was drained first (cluster-autoscaler scale-down):
+        no failure is recorded.
+        """
         m = self.m
-        if sn.alive:
+        if sn.alive and record:
             self.fail_node(sn, kind)
+        elif sn.alive:
+            m.touch()
+            sn.alive = False
+            self.nodes_ready -= 1
         sn.removed = True
         m.rec.event(m.env.now, "RemovingNode", "Node", sn.name, f"Removing Node {sn.name} from Controller")
         for p in list(sn.pods):
@@ -451,6 +462,17 @@ class ClusterSim:
         m.touch()
         self._refresh_costs()
         m.sync_all()
+
+    def add_node(self, pool, zone: str) -> SimNode:
+        """A new Ready node of ``pool`` in ``zone`` (autoscaler, surge or replacement)."""
+        rng = self.m.rng["nodes"]
+        self.m.touch()
+        sn = self._add_node(pool, zone, 0, resource_list(pool.allocatable),
+                            float(rng.uniform(0, LEASE_RENEW_INTERVAL)))
+        self.nodes_ready += 1
+        self._refresh_costs()
+        self.notify()
+        return sn
 
     def replace_node(self, sn: SimNode) -> SimNode:
         """A fresh node in the same pool and zone (the ASG keeps the pool's size)."""
@@ -581,6 +603,8 @@ class ClusterSim:
                 env.process(self._scheduled_reclaim(sp, sr))
         for wave in self.sc.disruption.maintenance:
             env.process(self._maintenance(wave))
+        if self.autoscaler.active:
+            env.process(self.autoscaler.run())
 
     def _eligible(self, pools: list[str] | None) -> list[SimNode]:
         return [n for n in self.nodes.values() if not n.removed and (pools is None or n.pool in pools)]
@@ -717,14 +741,9 @@ class ClusterSim:
             surge = None
             if wave.surgeNode:
                 pool = next(p for p in self.sc.cluster.nodePools if p.name == zone_nodes[0].pool)
-                surge = self._add_node(pool, zone, len(zone_nodes), resource_list(pool.allocatable),
-                                       float(rng.uniform(0, LEASE_RENEW_INTERVAL)))
-                self.nodes_ready += 1
-                m.touch()
-                self._refresh_costs()
+                surge = self.add_node(pool, zone)
                 m.rec.event(env.now, "RegisteredNode", "Node", surge.name,
                             f"Node {surge.name} event: Registered Node {surge.name} in Controller")
-                self.notify()
             for i in range(0, len(zone_nodes), wave.parallelism):
                 batch = zone_nodes[i:i + wave.parallelism]
                 deadline = None if wave.drainTimeout is None else env.now + wave.drainTimeout

@@ -386,6 +386,8 @@ class Model:
                 if sn is not None:
                     break
                 self.rec.event(env.now, "FailedScheduling", "Pod", pod.name, message, "Warning")
+                if p not in cl.pending:
+                    cl.pending.append(p)
                 yield cl.changed
                 yield env.timeout(SCHEDULING_RETRY_BACKOFF)
             self.touch()
