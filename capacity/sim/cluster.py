@@ -309,7 +309,7 @@ class ClusterSim:
     def _detect(self, sn: SimNode, gen: int, at: float):
         m = self.m
         yield m.env.timeout(at - m.env.now)
-        if sn.gen != gen or sn.alive:
+        if sn.gen != gen or sn.alive or sn.removed:
             return
         m.touch()
         now = m.env.now

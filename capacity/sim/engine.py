@@ -258,15 +258,17 @@ class Model:
                 for pool, n in cl.pool_nodes.items():
                     by_pool[pool] = by_pool.get(pool, 0.0) + n * m
         self.last_t = now
-        if self.open_failures:
-            target = self.spec_replicas
-            still = []
-            for rec in self.open_failures:
-                if self.full and self.n_alive >= min(rec.alive_before, target):
-                    rec.recovered = now
-                else:
-                    still.append(rec)
-            self.open_failures = still
+
+    def _check_recovered(self) -> None:
+        """Close the failures whose ready pods are back (to before, or to spec.replicas)."""
+        target = self.spec_replicas
+        still = []
+        for rec in self.open_failures:
+            if self.full and self.n_alive >= min(rec.alive_before, target):
+                rec.recovered = self.env.now
+            else:
+                still.append(rec)
+        self.open_failures = still
 
     def recompute(self) -> None:
         """Derived rates after a change of load or endpoints (call after :meth:`touch`)."""
@@ -289,6 +291,8 @@ class Model:
         self.alloc_mem = (self.n_serving * max(rm, self.serving_mem / GIB)
                           + idle * max(rm, wl.base_memory / GIB))
         self.cost_rate = self.alloc_cpu * pc + self.alloc_mem * pm
+        if self.open_failures:
+            self._check_recovered()
 
     # --- pods ----------------------------------------------------------------------------
     def _new_pod(self, rs: ReplicaSet) -> SimPod:
