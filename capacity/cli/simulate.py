@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--record", choices=["all", "first", "none"], default=None,
+                   help="which runs keep their timeseries and events (default: all for up to "
+                        "20 runs, else the first only, so memory stays flat in the run count)")
     p.add_argument("--episodes", type=int, default=20, metavar="N",
                    help="failure episodes simulated per random failure kind for the rare-failure "
                         "availability estimate (default 20; 0 turns it off)")
@@ -135,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
             raise ScenarioError(f"--duration {e}", value=args.duration, has_value=True) from None
         if duration <= 0:
             raise ScenarioError("--duration must be > 0", value=args.duration, has_value=True)
-    result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration,
+    runs = args.runs if args.runs is not None else sc.simulation.runs
+    record_arg = args.record or ("all" if runs <= 20 else "first")
+    record: bool | str = {"all": True, "first": "first", "none": False}[record_arg]
+    result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration, record=record,
                       workers=args.workers, progress=False if args.no_progress else None,
                       episodes=max(args.episodes, 0))
     if args.out:

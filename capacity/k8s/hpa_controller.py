@@ -20,9 +20,9 @@ Times are float seconds; Go's ``Before``/``After`` are strict ``<``/``>``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from capacity.k8s.hpa_replica_calculator import ReplicaCalculator
 from capacity.k8s.hpa_types import (
@@ -359,12 +359,14 @@ class HorizontalController:
         self.scale_down_events: dict[str, list[TimestampedScaleEvent]] = {}
         self._default_tolerances = Tolerances(tolerance, tolerance)
         self._tolerances_cache: dict[tuple[float, float], Tolerances] = {}
+        self._metrics_memo: dict[str, tuple[Any, Any, dict[str, Condition], tuple[Event, ...]]] = {}
 
     def delete_hpa(self, key: str) -> None:
         """What ``reconcileKey`` does when the HPA is gone: forget its memory."""
         self.recommendations.pop(key, None)
         self.scale_up_events.pop(key, None)
         self.scale_down_events.pop(key, None)
+        self._metrics_memo.pop(key, None)
 
     # -- tolerances ------------------------------------------------------------------------
 
@@ -563,7 +565,10 @@ class HorizontalController:
                 "nor an average value (usage) target was set"
             )
         try:
-            metrics = _fetch(get_metrics, resource, container)
+            try:
+                metrics = get_metrics(resource, container)
+            except HPAError as e:
+                raise HPAError(f"unable to get metrics for resource {resource}: {e}") from e
             replicas, utilization, raw, ts = self.replica_calc.get_resource_replicas(
                 current_replicas, target.average_utilization, resource, tolerances, pods,
                 metrics, now, container,
@@ -860,12 +865,19 @@ class HorizontalController:
         get_metrics: MetricsGetter,
         now: float,
         get_pods_metric: PodsMetricsGetter | None = None,
+        metrics_key: Hashable | None = None,
     ) -> ReconcileResult:
         """``reconcileAutoscaler`` for one HPA at time ``now``.
 
         ``spec`` must already be defaulted (:func:`set_defaults_horizontal_pod_autoscaler`);
         ``current_replicas`` is the target's ``spec.replicas``; ``pods`` the pods its
         selector matches. The caller applies ``desired_replicas`` when ``rescale``.
+
+        Not upstream: ``metrics_key`` lets a caller that knows when the inputs of
+        ``computeReplicasForMetrics`` are unchanged (same pods in the same states, same
+        metric values, no pod within the CPU initialization period, same current
+        replicas) skip recomputing it: when the key equals the previous call's for this
+        HPA, that result is reused. Stabilization and rate limits always run.
         """
         conditions: dict[str, Condition] = {
             ABLE_TO_SCALE: (ABLE_TO_SCALE, TRUE, "SucceededGetScale", _MSG_GET_SCALE)
@@ -893,10 +905,24 @@ class HorizontalController:
             reason = REASON_BELOW_MIN
             desired = min_replicas
         else:
-            proposal, metric_name, statuses, _, err = self.compute_replicas_for_metrics(
-                spec, current_replicas, pods, get_metrics, now, conditions, events,
-                get_pods_metric,
-            )
+            memo = self._metrics_memo.get(key) if metrics_key is not None else None
+            if memo is not None and memo[0] == metrics_key:
+                # Same inputs as the last sync: replay its result, conditions and events.
+                _, computed, memo_conditions, memo_events = memo
+                conditions.update(memo_conditions)
+                events.extend(memo_events)
+            else:
+                before = len(events)
+                cond_before = dict(conditions)
+                computed = self.compute_replicas_for_metrics(
+                    spec, current_replicas, pods, get_metrics, now, conditions, events,
+                    get_pods_metric,
+                )
+                if metrics_key is not None:
+                    changed = {k: v for k, v in conditions.items() if cond_before.get(k) != v}
+                    self._metrics_memo[key] = (metrics_key, computed, changed,
+                                               tuple(events[before:]))
+            proposal, metric_name, statuses, _, err = computed
             if err is not None and proposal == -1:
                 text = str(err)
                 event = (EVENT_WARNING, "FailedComputeMetricsReplicas", text)

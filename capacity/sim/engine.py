@@ -94,12 +94,14 @@ class Model:
 
     def __init__(self, sc: Scenario, run: int, ss: np.random.SeedSequence,
                  duration: float | None = None, record: bool = True,
-                 phases: tuple[float, float] | None = None, load_offset: float = 0.0) -> None:
+                 phases: tuple[float, float] | None = None, load_offset: float = 0.0,
+                 hpa_memo: bool = True) -> None:
         """``phases`` fixes (metrics scrape offset, HPA sync offset) in seconds; by default
         both are drawn uniformly from the run's ``phase`` stream. ``load_offset`` starts the
         run that far into the load profile (failure episodes start at random times)."""
         self.phases = phases
         self.load_offset = float(load_offset)
+        self.hpa_memo = hpa_memo
         self.sc = sc
         self.run_index = run
         self.duration = float(duration if duration is not None else sc.simulation.duration)
@@ -149,6 +151,13 @@ class Model:
         self.k8s_pods: list[Pod] = []
         self.cpu_metrics: dict[str, PodMetric] = {}
         self.metrics_dirty = False
+        # Bumped whenever a pod changes in a way the HPA reads (phase, conditions, deletion,
+        # start time, the set of pods or of pods with metrics): with the metric values it
+        # tells the controller when its metric computation can be reused.
+        self.pod_version = 0
+        self.metrics_version = 0  # bumped when a scrape changes any metric value
+        self.young_until = -math.inf  # latest start_time + cpu-initialization-period
+        self.cpu_init = kcm.horizontalPodAutoscalerCPUInitializationPeriod
         self.mem_metrics: dict[str, PodMetric] = {}
         self._empty_metrics: dict[str, PodMetric] = {}
         self.pod_counter = 0
@@ -229,14 +238,11 @@ class Model:
                 ig.seconds_with_ready_pod += m
             if self.full:
                 ig.seconds_at_full_capacity += m
-            ig.cost += self.cost_rate * m
             ig.cpu_allocated_core_seconds += self.alloc_cpu * m
             ig.memory_allocated_gib_seconds += self.alloc_mem * m
             ig.replica_seconds += self.n_holding * m
             ig.spec_replica_seconds += self.spec_replicas * m
             ig.ready_replica_seconds += self.n_alive * m
-            ig.cpu_request_core_seconds += self.n_holding * self._req_cpu * m
-            ig.memory_request_gib_seconds += self.n_holding * self._req_mem * m
             idle = self.n_holding - self.n_serving
             ig.cpu_usage_core_seconds += (self.n_serving * self.serving_cpu
                                           + idle * self.wl.base_cpu) * m
@@ -252,7 +258,6 @@ class Model:
                     owner.downtime += m
             cl = self.cluster
             if cl is not None:
-                ig.node_cost += cl.node_cost_rate * m
                 ig.node_seconds += cl.nodes_ready * m
                 by_pool = ig.node_seconds_by_pool
                 for pool, n in cl.pool_nodes.items():
@@ -312,6 +317,7 @@ class Model:
             phase=POD_PENDING,
         )
         p = SimPod(pod, rs.name, rs.rev)
+        self.pod_version += 1
         if self.cluster is not None:
             self.cluster.prepare_pod(p)
         self.n_pending += 1
@@ -431,6 +437,8 @@ class Model:
             return  # node down: restarted when it is back
         if pod.start_time is None:
             pod.start_time = env.now
+            self.pod_version += 1
+            self.young_until = max(self.young_until, env.now + self.cpu_init)
         worker_start = env.now
         init_t = sample(self.startup.initContainers, rng) if wl.init_containers else 0.0
         pull = sample(self.startup.imagePull, rng)
@@ -442,6 +450,7 @@ class Model:
         if pod.phase == POD_PENDING:
             pod.phase = POD_RUNNING
             self.n_pending -= 1
+            self.pod_version += 1
         p.container_start = env.now
         p.cum = 0.0
         self._set_mode(p, IDLE)
@@ -476,6 +485,7 @@ class Model:
         self.touch()
         p.ready_at = env.now
         pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, env.now)]
+        self.pod_version += 1
         self._add_endpoint(p)
         self.recompute()
         if self.rollout_active:
@@ -493,9 +503,11 @@ class Model:
         p.m_prev_t = None
         p.cpu_metric = p.mem_metric = None
         self.metrics_dirty = True
+        self.pod_version += 1
 
     def remove_endpoint_of_lost(self, p: SimPod) -> None:
         """MarkPodsNotReady: the endpoint of a pod on a NotReady node goes."""
+        self.pod_version += 1
         if p.endpoint:
             p.endpoint = False
             self.n_ep -= 1
@@ -508,6 +520,7 @@ class Model:
             return
         p.ready_at = None
         p.pod.conditions = []
+        self.pod_version += 1
         self.env.process(self.start_containers(p))
 
     def delete_pod(self, p: SimPod, reason: str = "SuccessfulDelete") -> None:
@@ -522,6 +535,7 @@ class Model:
             self.n_pending -= 1
         pod.deletion_timestamp = env.now
         pod.deletion_grace_period_seconds = self.wl.grace
+        self.pod_version += 1
         self._remove_endpoint(p)
         self.recompute()
         if reason == "SuccessfulDelete":
@@ -558,6 +572,7 @@ class Model:
             self.n_holding -= 1
         self.pods.remove(p)
         self.k8s_pods.remove(p.pod)
+        self.pod_version += 1
         if p.cpu_metric is not None:
             self.metrics_dirty = True
         for rs in self.replicasets:
@@ -761,6 +776,7 @@ class Model:
         serving_mem = self.serving_mem
         S_t = self.S + self.serving_cpu * (t - self.last_t)
         rebuild = self.metrics_dirty
+        changed = False
         for p in self.pods:
             mode = p.mode
             if mode == OFF:
@@ -786,17 +802,25 @@ class Model:
                     p.mem_metric = PodMetric(t, window, int(m) * 1000)
                     rebuild = True
                 else:
+                    if cm.value != cpu:
+                        cm.value = cpu
+                        changed = True
                     cm.timestamp = t
                     cm.window = window
-                    cm.value = cpu
                     mm = p.mem_metric
+                    mv = int(m) * 1000
+                    if mm.value != mv:  # type: ignore[union-attr]
+                        mm.value = mv  # type: ignore[union-attr]
+                        changed = True
                     mm.timestamp = t  # type: ignore[union-attr]
                     mm.window = window  # type: ignore[union-attr]
-                    mm.value = int(m) * 1000  # type: ignore[union-attr]
         if rebuild:
             self.cpu_metrics = {p.pod.name: p.cpu_metric for p in self.pods if p.cpu_metric is not None}
             self.mem_metrics = {p.pod.name: p.mem_metric for p in self.pods if p.mem_metric is not None}
             self.metrics_dirty = False
+            self.pod_version += 1
+        elif changed:
+            self.metrics_version += 1
 
     def get_metrics(self, resource: str, container: str) -> dict[str, PodMetric]:
         if container and container != self.wl.serving_container:
@@ -813,17 +837,29 @@ class Model:
         env = self.env
         spec = self.hpa_spec
         yield env.timeout(offset)
+        reconcile = self.controller.reconcile_autoscaler
+        nan = math.nan
         while True:
             now = env.now
-            self.touch()
+            # Only the scrapes due by now; the integrals catch up at the next state change.
+            if now >= self.next_scrape:
+                self._scrape_until(now)
             if spec is not None:
-                res = self.controller.reconcile_autoscaler(
-                    self.hpa_key, spec, self.spec_replicas, self.k8s_pods, self.get_metrics, now)
+                key = None
+                if self.hpa_memo and now >= self.young_until:
+                    key = (self.spec_replicas, self.pod_version, self.metrics_version)
+                res = reconcile(self.hpa_key, spec, self.spec_replicas, self.k8s_pods,
+                                self.get_metrics, now, None, key)
                 self.last_desired = res.desired_replicas
-                u = res.utilization("cpu")
-                self.last_util = float(u) if u is not None else math.nan
-                u = res.utilization("memory")
-                self.last_mem_util = float(u) if u is not None else math.nan
+                cpu = mem = nan
+                for st in res.metric_statuses:
+                    if st is not None and st.average_utilization is not None and not st.container:
+                        if st.name == "cpu":
+                            cpu = float(st.average_utilization)
+                        elif st.name == "memory":
+                            mem = float(st.average_utilization)
+                self.last_util = cpu
+                self.last_mem_util = mem
                 if res.event is not None:
                     etype, reason, message = res.event
                     self.rec.event(now, reason, "HorizontalPodAutoscaler", self.hpa_name, message, etype)
@@ -835,10 +871,13 @@ class Model:
             yield env.timeout(self.sync_period)
 
     def sample_row(self) -> None:
-        self.rec.see_replicas(self.spec_replicas)
-        if not self.rec.record:
+        rec = self.rec
+        n = self.spec_replicas
+        if n < rec.replicas_min or n > rec.replicas_max:
+            rec.see_replicas(n)
+        if not rec.record:
             return
-        self.rec.row((
+        rec.row((
             self.env.now,
             self.rate,
             self.served_rate,
@@ -899,14 +938,24 @@ class Model:
         env.run(until=self.duration)
         self.touch()
         rec = self.rec
+        ig = rec.integrals
+        # Integrals that follow from others (constant requests and prices within a run).
+        ig.cpu_request_core_seconds = ig.replica_seconds * self._req_cpu
+        ig.memory_request_gib_seconds = ig.replica_seconds * self._req_mem
+        ig.cost = (ig.cpu_allocated_core_seconds * self._price_cpu
+                   + ig.memory_allocated_gib_seconds * self._price_mem)
+        if self.cluster is not None:
+            prices = {n.pool: n.price for n in self.cluster.nodes.values()}
+            ig.node_cost = sum(sec * prices.get(pool, 0.0) / 3600.0
+                               for pool, sec in ig.node_seconds_by_pool.items())
         cols = rec.column_arrays() if rec.record else {}
         return RunOutcome(
             run=self.run_index,
             duration=self.duration,
             integrals=rec.integrals,
             event_counts=dict(rec.event_counts),
-            replicas_min=rec.replicas_min if rec.replicas_min is not None else n0,
-            replicas_max=rec.replicas_max if rec.replicas_max is not None else n0,
+            replicas_min=int(rec.replicas_min) if rec.replicas_min != float("inf") else n0,
+            replicas_max=int(rec.replicas_max) if rec.replicas_max != float("-inf") else n0,
             columns=cols,
             events=rec.events,
             extra={

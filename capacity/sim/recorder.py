@@ -69,8 +69,8 @@ class Recorder:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     event_counts: Counter[str] = field(default_factory=Counter)
     integrals: Integrals = field(default_factory=Integrals)
-    replicas_min: int | None = None
-    replicas_max: int | None = None
+    replicas_min: float = float("inf")
+    replicas_max: float = float("-inf")
     peak: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,7 +91,7 @@ class Recorder:
         return {c: data[:, i].copy() for i, c in enumerate(TIMESERIES_COLUMNS)}
 
     def see_replicas(self, n: int) -> None:
-        if self.replicas_min is None or n < self.replicas_min:
+        if n < self.replicas_min:
             self.replicas_min = n
-        if self.replicas_max is None or n > self.replicas_max:
+        if n > self.replicas_max:
             self.replicas_max = n
