@@ -63,6 +63,7 @@ def simulate(
     record: bool | str = True,
     progress: bool | None = None,
     episodes: int = 0,
+    compare: bool = False,
 ) -> SimulationResult:
     """Simulate ``runs`` replications of a scenario.
 
@@ -73,7 +74,9 @@ def simulate(
     ``episodes`` > 0 adds the failure-episode estimate of availability
     (:mod:`capacity.analysis.episodes`, that many episodes per failure kind) under
     ``summary["availability"]["episodes"]``. Raises :class:`capacity.ScenarioError` for
-    invalid input.
+    invalid input. ``compare`` adds ``summary["cost"]["comparisons"]``: the cost of fixed
+    replicas at ``maxReplicas`` and of the fewest fixed replicas meeting the availability
+    objective without an HPA (simulated with the same seeds).
     """
     from capacity.scenario.durations import parse_duration
 
@@ -114,7 +117,7 @@ def simulate(
             for r in results:
                 outs.extend(r)
     outs.sort(key=lambda o: o.run)
-    summary = build_summary(sc, outs, s, dur)
+    summary = build_summary(sc, outs, s, dur, compare=compare, workers=w)
     if episodes > 0:
         from capacity.analysis.episodes import episode_estimates
 

@@ -47,8 +47,12 @@ def _at_least(outs: Sequence[RunOutcome]) -> dict[str, Any]:
 
 
 def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
-                  duration: float) -> dict[str, Any]:
-    """Summary dict (JSON-ready) for a set of runs of one scenario."""
+                  duration: float, compare: bool = False,
+                  workers: int | None = None) -> dict[str, Any]:
+    """Summary dict (JSON-ready) for a set of runs of one scenario.
+
+    ``compare`` adds the cost comparisons against fixed replicas (more simulations).
+    """
     served = [o.integrals.served_requests for o in outs]
     events: Counter[str] = Counter()
     for o in outs:
@@ -87,7 +91,8 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             "mean_ci95": None if rep_ci is None else list(rep_ci),
             "ready_mean": sum(ready_mean) / len(ready_mean),
         },
-        "cost": cost_summary(sc, outs, seed=seed, duration=duration),
+        "cost": cost_summary(sc, outs, seed=seed, duration=duration, compare=compare,
+                             workers=workers),
         "quota": quota_summary(sc, peak_pods) if peak_pods else {"peak_used": {}, "hard": {}},
         "findings": [f.to_dict() for f in run_checks(sc)],
         "failures": failure_summary(outs),

@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--compare", action="store_true",
+                   help="also cost fixed replicas (at maxReplicas, and the fewest that meet the "
+                        "availability objective without an HPA): several more simulations")
     p.add_argument("--record", choices=["all", "first", "none"], default=None,
                    help="which runs keep their timeseries and events (default: all for up to "
                         "20 runs, else the first only, so memory stays flat in the run count)")
@@ -77,6 +80,12 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  per day                    {c['per_day']:.2f}",
         f"  total for the run          {c['total']:.2f}",
     ]
+    comp = c.get("comparisons") or {}
+    if comp.get("computed"):
+        for k, v in comp.items():
+            if isinstance(v, dict) and "per_month" in v:
+                lines.append(f"  {k:26} {v['per_month']:.2f} per month"
+                             + (f" ({v['replicas']} replicas)" if "replicas" in v else ""))
     pm = c.get("per_million_requests")
     if pm is not None and not math.isnan(pm):
         lines.append(f"  per million requests       {pm:.4f}")
@@ -143,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     record: bool | str = {"all": True, "first": "first", "none": False}[record_arg]
     result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration, record=record,
                       workers=args.workers, progress=False if args.no_progress else None,
-                      episodes=max(args.episodes, 0))
+                      episodes=max(args.episodes, 0), compare=args.compare)
     if args.out:
         write_outputs(result, Path(args.out))
     if args.json:

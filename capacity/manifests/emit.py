@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from capacity.manifests.alerts import AlertSettings, rule_group
+from capacity.scenario.durations import format_duration
 from capacity.scenario.model import Scenario
 
 MANAGED_BY = "capacity"
@@ -318,7 +319,7 @@ def network_policy_objects(cx: _Context) -> list[dict[str, Any]]:
 def monitoring_objects(cx: _Context, alerts: AlertSettings | None = None) -> list[dict[str, Any]]:
     """ServiceMonitor and PodMonitor (if the pod has a metrics port) and the PrometheusRule."""
     out = []
-    interval = SEED_DEFAULTS["scrapeInterval"]
+    interval = format_duration(cx.sc.monitoring.scrapeInterval)
     if cx.metrics_port is not None:
         port = cx.metrics_port.get("name")
         endpoint: dict[str, Any] = ({"port": port} if port else
@@ -346,9 +347,26 @@ def monitoring_objects(cx: _Context, alerts: AlertSettings | None = None) -> lis
 # --- the folder --------------------------------------------------------------------------
 
 
+def alerts_from_scenario(scenario: Scenario) -> AlertSettings:
+    """The seed's alerts with the scenario's ``monitoring.alerts`` applied."""
+    overrides = {}
+    for name, rule in scenario.monitoring.alerts.items():
+        change: dict[str, Any] = {}
+        if rule.threshold is not None:
+            change["threshold"] = rule.threshold
+        if rule.for_ is not None:
+            change["for"] = rule.for_
+        if rule.severity is not None:
+            change["severity"] = rule.severity
+        overrides[name] = change
+    return AlertSettings().with_overrides(overrides)
+
+
 def build_manifests(scenario: Scenario, alerts: AlertSettings | None = None) -> dict[str, list[dict[str, Any]]]:
     """Relative file path → the objects in it, in the seed's folder layout (kustomization excluded)."""
     cx = _Context(scenario)
+    if alerts is None:
+        alerts = alerts_from_scenario(scenario)
     files: dict[str, list[dict[str, Any]]] = {}
 
     def add(path: str, objs: list[dict[str, Any] | None]) -> None:

@@ -488,6 +488,28 @@ class Failures(Model):
     spot: list[SpotPoolInterruptions] = Field(default_factory=list)
 
 
+# --- monitoring ----------------------------------------------------------------------------
+
+AlertName = Literal["HighCPU", "HighMemory", "PodRestarting", "PodNotReady", "ReplicaMismatch",
+                    "HighErrorRate", "LowAvailability"]
+
+
+class AlertRule(Model):
+    """Threshold and ``for`` duration of one of the workload's alerts (unset: the seed's)."""
+
+    threshold: float | None = None
+    for_: Duration | None = Field(None, alias="for")
+    severity: Literal["info", "warning", "critical"] | None = None
+
+
+class Monitoring(Model):
+    """Prometheus scraping and the seven alerts of the emitted PrometheusRule."""
+
+    scrapeInterval: Duration = 30.0
+    metricsPath: str = "/metrics"
+    alerts: dict[AlertName, AlertRule] = Field(default_factory=dict)
+
+
 # --- pricing, objectives -----------------------------------------------------------------
 
 OPENCOST_DEFAULT_SOURCE = "OpenCost public defaults (configs/default.json)"
@@ -534,6 +556,7 @@ class Scenario(Model):
     failures: Failures = Field(default_factory=Failures)
     pricing: Pricing = Field(default_factory=Pricing)
     objectives: Objectives = Field(default_factory=Objectives)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     _source: str | None = PrivateAttr(default=None)
 
     @property
