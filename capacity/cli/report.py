@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from capacity.cli.args import positive_duration, positive_runs
 from capacity.errors import ScenarioError
-from capacity.scenario.durations import parse_duration
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -49,18 +49,9 @@ def run(args: argparse.Namespace) -> int:
             report_format(args.output)
         except ValueError as e:
             raise ScenarioError(f"-o: {e}") from None
-    if args.runs is not None and args.runs < 1:
-        raise ScenarioError("--runs must be >= 1", value=args.runs, has_value=True)
-    if args.search_runs < 1:
-        raise ScenarioError("--search-runs must be >= 1", value=args.search_runs, has_value=True)
-    duration = None
-    if args.duration is not None:
-        try:
-            duration = parse_duration(args.duration)
-        except ValueError as e:
-            raise ScenarioError(f"--duration {e}", value=args.duration, has_value=True) from None
-        if duration <= 0:
-            raise ScenarioError("--duration must be > 0", value=args.duration, has_value=True)
+    positive_runs(args.runs)
+    positive_runs(args.search_runs, "--search-runs")
+    duration = positive_duration(args.duration)
     runs = run_scenarios(args.scenario, runs=args.runs, seed=args.seed, duration=duration,
                          workers=args.workers, compare=not args.no_compare,
                          search_runs=args.search_runs, worked_example=args.worked_example)

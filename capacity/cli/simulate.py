@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from capacity.api import SimulationResult, simulate
+from capacity.cli.args import positive_duration, positive_runs
 from capacity.cli.output import write_files_atomically
-from capacity.errors import ScenarioError
-from capacity.scenario.durations import parse_duration
 from capacity.scenario.loader import load_scenario
 
 
@@ -137,16 +136,8 @@ def _json_default(o: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     sc = load_scenario(Path(args.scenario))
-    if args.runs is not None and args.runs < 1:
-        raise ScenarioError("--runs must be >= 1", value=args.runs, has_value=True)
-    duration = None
-    if args.duration is not None:
-        try:
-            duration = parse_duration(args.duration)
-        except ValueError as e:
-            raise ScenarioError(f"--duration {e}", value=args.duration, has_value=True) from None
-        if duration <= 0:
-            raise ScenarioError("--duration must be > 0", value=args.duration, has_value=True)
+    positive_runs(args.runs)
+    duration = positive_duration(args.duration)
     runs = args.runs if args.runs is not None else sc.simulation.runs
     record_arg = args.record or ("all" if runs <= 20 else "first")
     record: bool | str = {"all": True, "first": "first", "none": False}[record_arg]

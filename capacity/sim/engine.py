@@ -477,7 +477,14 @@ class Model:
                 return
             self.touch()
             p.container_start = env.now
+            # A new container: its cumulative CPU starts again and metrics-server drops the
+            # old points (their start time differs; pkg/storage/pod.go).
             self._set_mode(p, IDLE)
+            p.cum = 0.0
+            p.m_last_t = p.m_prev_t = None
+            if p.cpu_metric is not None:
+                p.cpu_metric = p.mem_metric = None
+                self.metrics_dirty = True
             app_up = env.now + (sample(warm, rng) if warm is not None else 0.0)
         yield env.timeout(max(tl.ready_at - env.now, 0.0))  # type: ignore[operator]
         if p.deleted or self._node_gen(p) != gen:
@@ -706,9 +713,9 @@ class Model:
                 self.rec.event(self.env.now, "SuccessfulCreate", "ReplicaSet", rs.name,
                                f"Created pod: {p.pod.name}")
                 self.env.process(self.pod_lifecycle(p))
-            n = self.charged_pods()
-            if n > self.peak_charged:
-                self.peak_charged = n
+                n = self.charged_pods()
+                if n > self.peak_charged:
+                    self.peak_charged = n
         elif diff > 0:
             for p in self._pods_to_delete(active, diff):
                 self.delete_pod(p)
