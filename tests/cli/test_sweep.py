@@ -1,0 +1,47 @@
+"""``python -m capacity sweep``: every grid point simulated, ranked by cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP = ROOT / "tests/data/scenarios/hpa-step.yaml"
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "capacity", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_sweep_ranks_points_by_cost(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("parameters:\n"
+                    "  autoscaling.horizontal.minReplicas: [3, 5]\n"
+                    "  autoscaling.horizontal.metrics[0].resource.target.averageUtilization: [50, 90]\n")
+    res = cli("sweep", str(STEP), "--grid", str(grid), "--json")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert len(rows) == 4
+    costs = [r["cost_per_month"] for r in rows]
+    assert costs == sorted(costs)
+    # More replicas held at a lower CPU target cost more: the cheapest point is
+    # minReplicas 3 at 90%, the dearest minReplicas 5 at 50%.
+    assert rows[0]["parameters"] == {"autoscaling.horizontal.minReplicas": 3,
+                                     "autoscaling.horizontal.metrics[0].resource.target.averageUtilization": 90}
+    assert rows[-1]["parameters"]["autoscaling.horizontal.minReplicas"] == 5
+    assert rows[-1]["parameters"]["autoscaling.horizontal.metrics[0].resource.target.averageUtilization"] == 50
+
+
+def test_sweep_names_a_bad_path_and_a_bad_value(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("parameters:\n  autoscaling.horizontal.nope.deeper: [1]\n")
+    res = cli("sweep", str(STEP), "--grid", str(grid))
+    assert res.returncode == 2 and "parameters.autoscaling.horizontal.nope" in res.stderr
+    grid.write_text("parameters:\n  autoscaling.horizontal.maxReplicas: [2]\n")
+    res = cli("sweep", str(STEP), "--grid", str(grid))
+    assert res.returncode == 2
+    assert "maxReplicas: must be >= minReplicas (3), got 2" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
