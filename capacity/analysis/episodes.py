@@ -10,7 +10,8 @@ kind of random failure in the scenario (node, zone, spot reclaim):
    with the failure (a warm-up first, so the HPA has settled); the episode's impact is the
    difference in lost requests and in seconds without a ready pod;
 3. the expected loss rate of that kind is its rate (episodes per second, from the
-   scenario's MTBF or reclaim rate) times the mean impact per episode.
+   scenario's MTBF or reclaim rate, with the pool sizes the scenario starts with) times the
+   mean impact per episode.
 
 Then, with ``l0`` and ``o`` the lost and offered requests per second of the failure-free
 windows (an unbiased sample of the week, since the windows start at uniform times)::
@@ -130,24 +131,29 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
         return None
     base = _base(sc)
     root = np.random.SeedSequence(sc.simulation.seed if seed is None else seed, spawn_key=(7919,))
-    period = WEEK if sc.load.trace is None else max(sc.simulation.duration, 3600.0)
+    # Failures start uniformly over the load's cycle: a week for a diurnal load (it repeats
+    # weekly), otherwise the scenario's duration (steps, spikes and traces are laid out
+    # over it). The window starts WARMUP earlier, so the cycle is shifted by WARMUP.
+    period = WEEK if sc.load.diurnal is not None else max(sc.simulation.duration - WARMUP, 3600.0)
     offered = lost0 = seconds = 0.0
     by_kind: dict[str, Any] = {}
     total = len(kinds) * episodes
     done = 0
     var_sum = 0.0
     loss_rate = 0.0
+    base_lost: list[float] = []
+    base_offered: list[float] = []
     for ki, kind in enumerate(kinds):
         seqs = root.spawn(1)[0].spawn(episodes)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
             sc.simulation.seed if seed is None else seed, spawn_key=(7919, ki))))
         impacts, downs, ttrs = [], [], []
         for i in range(episodes):
-            tau = float(rng.uniform(0.0, period))
+            tau = WARMUP + float(rng.uniform(0.0, period))
             target = kind["targets"][int(rng.integers(len(kind["targets"])))]
             dur = _duration(sc, kind, rng)
             window = WARMUP + dur + TAIL
-            offset = max(tau - WARMUP, 0.0)
+            offset = tau - WARMUP
             a = run_once(base, i, seqs[i], window, record=False, load_offset=offset)
             b = run_once(_with_failure(base, kind, target, dur, rng), i, seqs[i], window,
                          record=False, load_offset=offset)
@@ -161,6 +167,8 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
                 ttrs.append(fails[0]["time_to_recover"])
             offered += a.integrals.offered_requests
             lost0 += la
+            base_lost.append(la)
+            base_offered.append(a.integrals.offered_requests)
             seconds += a.integrals.measured_seconds
             done += 1
             if progress is not None:
@@ -182,7 +190,16 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
     o = offered / seconds
     l0 = lost0 / seconds
     served = 1.0 - (l0 + loss_rate) / o if o > 0 else 1.0
-    h = 1.959963984540054 * math.sqrt(var_sum) / o if o > 0 else 0.0
+    # Delta method: the baseline loss fraction is a ratio of sums over the windows; its
+    # variance adds to that of the weighted episode impacts (independent samples).
+    var_base = 0.0
+    n = len(base_lost)
+    if n > 1 and offered > 0:
+        bl = np.asarray(base_lost)
+        bo = np.asarray(base_offered)
+        r0 = bl.sum() / bo.sum()
+        var_base = float(((bl - r0 * bo) ** 2).sum()) / (n - 1) / n / float(bo.mean()) ** 2
+    h = 1.959963984540054 * math.sqrt(var_sum / o**2 + var_base) if o > 0 else 0.0
     return {
         "requests_served": estimate(served, (max(0.0, served - h), min(1.0, served + h)),
                                     ESTIMATOR, sum(v["episodes_simulated"] for v in by_kind.values())),

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 
 LEASE_RENEW_INTERVAL = 10.0  # 0.25 × nodeLeaseDurationSeconds (40 s), pkg/kubelet/kubelet.go
 SCHEDULING_RETRY_BACKOFF = 1.0  # podInitialBackoffSeconds
+UNSCHEDULABLE_FLUSH = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
+POD_GC_DELAY = 40.0  # PodGC: orphaned pods of a deleted node go after its quarantine time
 DRAIN_RETRY = kdis.DRAIN_EVICTION_RETRY_SECONDS
 
 
@@ -68,6 +70,7 @@ class SimNode:
 
     __slots__ = (
         "alive",
+        "detect_at",
         "detected",
         "down_since",
         "gen",
@@ -93,6 +96,7 @@ class SimNode:
         self.spot = spot
         self.alive = True
         self.detected = False  # NotReady marked by the node lifecycle controller
+        self.detect_at = 0.0
         self.down_since: float | None = None
         self.gen = 0  # incarnation: bumps at every failure
         self.hb_phase = hb_phase
@@ -134,6 +138,7 @@ class FailureRecord:
     end: float | None = None
     nodes: list[str] = field(default_factory=list)
     alive_before: int = 0  # ready pods when it began
+    struck: bool = True  # its nodes have gone down (a spot notice or a drain comes first)
     recovered: float | None = None  # ready pods back (to before, or to spec.replicas)
     lost_requests: float = 0.0  # requests not served while it was the latest open failure
     downtime: float = 0.0  # seconds with no ready pod, likewise
@@ -304,6 +309,7 @@ class ClusterSim:
         due = last_lease + self.grace
         k = math.floor((due - self.monitor_phase) / self.monitor_period) + 1
         detect = max(now, self.monitor_phase + k * self.monitor_period)
+        sn.detect_at = detect
         m.env.process(self._detect(sn, sn.gen, detect))
 
     def _detect(self, sn: SimNode, gen: int, at: float):
@@ -327,6 +333,11 @@ class ClusterSim:
         m.recompute()
         self.zone_queue[sn.zone].append(sn)
         self._wake_zone(sn.zone)
+
+    def _all_zones_down(self) -> bool:
+        zones = [z for z in self.zones if any(n.zone == z and not n.removed for n in self.nodes.values())]
+        return bool(zones) and all(
+            all(n.detected for n in self.nodes.values() if n.zone == z and not n.removed) for z in zones)
 
     def _zone_rate(self, zone: str) -> float:
         """``handleDisruption`` / ``ComputeZoneState``: the zone's tainting rate (nodes/s)."""
@@ -408,6 +419,8 @@ class ClusterSim:
         yield m.env.timeout(delay)
         if sn.gen != gen or sn.alive or p.deleted:
             return
+        if self._all_zones_down():
+            return  # every zone fully disrupted: the controller stops evicting
         m.rec.event(m.env.now, "TaintManagerEviction", "Pod", p.pod.name,
                     f"Marking for deletion Pod {p.pod.namespace}/{p.pod.name}")
         m.delete_pod(p, reason="TaintManagerEviction")
@@ -451,6 +464,7 @@ class ClusterSim:
         elif sn.alive:
             m.touch()
             sn.alive = False
+            sn.gen += 1
             self.nodes_ready -= 1
         sn.removed = True
         m.rec.event(m.env.now, "RemovingNode", "Node", sn.name, f"Removing Node {sn.name} from Controller")
@@ -687,7 +701,8 @@ class ClusterSim:
             in_zone = [n for n in nodes if n.zone == zone]
             k = min(len(in_zone), 1 + int(rng.poisson(sp.meanNodesPerReclaim - 1)))
             chosen = [in_zone[i] for i in rng.choice(len(in_zone), size=k, replace=False)]
-            rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen])
+            rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen],
+                                struck=False)
             self.open_failure(rec)
             for sn in chosen:
                 env.process(self._spot_node(sn, sp.notice, rec))
@@ -702,7 +717,8 @@ class ClusterSim:
             return
         zone = sr.zone if sr.zone in zones else zones[0]
         chosen = [n for n in nodes if n.zone == zone][: sr.nodes]
-        rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen])
+        rec = FailureRecord("spot", f"{sp.pool}/{zone}", env.now, nodes=[n.name for n in chosen],
+                            struck=False)
         self.open_failure(rec)
         for sn in chosen:
             env.process(self._spot_node(sn, sp.notice, rec))
@@ -717,7 +733,12 @@ class ClusterSim:
         yield env.any_of([drain, env.timeout(notice)])
         if env.now < deadline:
             yield env.timeout(deadline - env.now)
-        self.remove_node(sn, "spot")
+        # The instance is gone: pods left on it die; their endpoints stay until the node is
+        # seen NotReady; the cloud controller then deletes the Node and PodGC its pods.
+        rec.struck = True
+        self.fail_node(sn, "spot")
+        yield env.timeout(max(sn.detect_at - env.now, 0.0) + POD_GC_DELAY)
+        self.remove_node(sn, "spot", record=False)
         delay = sample(self.sc.controllers.clusterAutoscaler.provisioningDelay, m.rng["spot"])
         yield env.timeout(delay)
         self.replace_node(sn)
@@ -746,13 +767,18 @@ class ClusterSim:
                             f"Node {surge.name} event: Registered Node {surge.name} in Controller")
             for i in range(0, len(zone_nodes), wave.parallelism):
                 batch = zone_nodes[i:i + wave.parallelism]
+                recs = []
+                for sn in batch:
+                    # Its impact counts from the start of the drain.
+                    rec = FailureRecord("maintenance", sn.name, env.now, nodes=[sn.name], struck=False)
+                    self.open_failure(rec)
+                    recs.append(rec)
                 deadline = None if wave.drainTimeout is None else env.now + wave.drainTimeout
                 drains = [env.process(self.drain(sn, "maintenance", deadline)) for sn in batch]
                 yield env.all_of(drains)
                 downs = []
-                for sn in batch:
-                    rec = FailureRecord("maintenance", sn.name, env.now, nodes=[sn.name])
-                    self.open_failure(rec)
+                for sn, rec in zip(batch, recs, strict=True):
+                    rec.struck = True
                     self.fail_node(sn, "maintenance")
                     downs.append((sn, rec))
                 yield env.timeout(sample(wave.nodeUpgradeTime, rng))

@@ -45,7 +45,7 @@ from capacity.k8s.types import (
 )
 from capacity.scenario.model import Scenario
 from capacity.sim.admission import AdmissionModel
-from capacity.sim.cluster import SCHEDULING_RETRY_BACKOFF, ClusterSim
+from capacity.sim.cluster import SCHEDULING_RETRY_BACKOFF, UNSCHEDULABLE_FLUSH, ClusterSim
 from capacity.sim.distributions import sample
 from capacity.sim.hpa_adapter import hpa_spec_from_scenario
 from capacity.sim.loadgen import build_load
@@ -172,6 +172,7 @@ class Model:
         self.next_scrape = 0.0
         self.n_pending = 0
         self.rollout_active = False
+        self.sync_timer = False  # a deployment sync is due after minReadySeconds
         self.rollouts: list[dict[str, Any]] = []
         self.min_ready_zero = self.wl.min_ready_seconds == 0
         strat = sc.workload.deployment.strategy
@@ -269,7 +270,7 @@ class Model:
         target = self.spec_replicas
         still = []
         for rec in self.open_failures:
-            if self.full and self.n_alive >= min(rec.alive_before, target):
+            if rec.struck and self.full and self.n_alive >= min(rec.alive_before, target):
                 rec.recovered = self.env.now
             else:
                 still.append(rec)
@@ -371,12 +372,27 @@ class Model:
         self.n_holding += 1
         self._add_endpoint(p)
         self.recompute()
-        # metrics-server saw it one resolution before its next scrape.
-        p.m_last_t = offset - self.resolution
-        p.m_last_c = 0.0
-        p.m_last_mem = self.serving_mem
-        p.cum = 0.0
-        p.s0 = self.S - self.serving_cpu * (self.resolution - offset)
+
+    def _settle_warm_pods(self, offset: float) -> None:
+        """Warm pods as metrics-server saw them at its scrape one resolution before the
+        first one of the run, with the load as it is at the start (so every warm pod
+        reports the same steady use, and the HPA has metrics from its first sync)."""
+        res = self.resolution
+        t_prev = offset - res
+        for p in self.pods:
+            if p.ready_at is None or p.mode != SERVING:
+                continue
+            p.m_last_t = t_prev
+            p.m_last_c = 0.0
+            p.m_last_mem = self.serving_mem
+            p.cum = 0.0
+            p.s0 = self.S - self.serving_cpu * (res - offset)
+            cpu = math.ceil(self.serving_cpu * 1000.0 - 1e-6)
+            p.cpu_metric = PodMetric(t_prev, res, cpu)
+            p.mem_metric = PodMetric(t_prev, res, int(self.serving_mem) * 1000)
+        self.metrics_dirty = False
+        self.cpu_metrics = {p.pod.name: p.cpu_metric for p in self.pods if p.cpu_metric is not None}
+        self.mem_metrics = {p.pod.name: p.mem_metric for p in self.pods if p.mem_metric is not None}
 
     def pod_lifecycle(self, p: SimPod):
         """Scheduling, then the start of the containers (see :meth:`start_containers`)."""
@@ -398,7 +414,9 @@ class Model:
                 self.rec.event(env.now, "FailedScheduling", "Pod", pod.name, message, "Warning")
                 if p not in cl.pending:
                     cl.pending.append(p)
-                yield cl.changed
+                # Retried on a cluster change, or after podMaxInUnschedulablePodsDuration
+                # (5 min), when the scheduling queue flushes unschedulable pods anyway.
+                yield cl.changed | env.timeout(UNSCHEDULABLE_FLUSH)
                 yield env.timeout(SCHEDULING_RETRY_BACKOFF)
             self.touch()
             p.holding = True
@@ -520,7 +538,15 @@ class Model:
             self.n_ep -= 1
 
     def pod_node_back(self, p: SimPod) -> None:
-        """The pod's node is back: a deleted pod finishes, the others start again."""
+        """The pod's node is back: a deleted pod finishes, the others start again.
+
+        A node back before it was marked NotReady still lists its pods as endpoints: the
+        kubelet restarts the containers, the pods turn not Ready and leave the endpoints
+        until their probes pass again.
+        """
+        if p.endpoint:
+            p.endpoint = False
+            self.n_ep -= 1  # p.alive is False here, so n_alive never counted it
         p.alive = True
         if p.deleted:
             self.gone(p)
@@ -675,11 +701,13 @@ class Model:
             self.rollout_active = False
             r["end"] = self.env.now
             self.replicasets = [self.rs]
-        elif self.wl.min_ready_seconds > 0:
+        elif self.wl.min_ready_seconds > 0 and not self.sync_timer:
+            self.sync_timer = True
             self.env.process(self._sync_later(self.wl.min_ready_seconds))
 
     def _sync_later(self, delay: float):
         yield self.env.timeout(delay)
+        self.sync_timer = False
         self.deployment_sync()
 
     def _rollout_at(self, at: float):
@@ -880,7 +908,7 @@ class Model:
     def sample_row(self) -> None:
         rec = self.rec
         n = self.spec_replicas
-        if n < rec.replicas_min or n > rec.replicas_max:
+        if (n < rec.replicas_min or n > rec.replicas_max) and self.env.now >= self.warmup:
             rec.see_replicas(n)
         if not rec.record:
             return
@@ -934,6 +962,7 @@ class Model:
             self.create_warm_pod(self.rs, scrape_offset)
         self.peak_charged = len(self.pods)
         self.recompute()
+        self._settle_warm_pods(scrape_offset)
         self.sync_replica_set(self.rs)  # pods admission refused: FailedCreate, retried
         env.process(self.load_process(times, rates))
         if self.cluster is not None:

@@ -89,3 +89,17 @@ def test_zone_queue_taints_one_node_every_ten_seconds():
     _, out = run(sc)
     ev = timeline(out)
     assert sorted(t for t, r, _ in ev if r == "TaintManagerEviction") == [1355.0, 1365.0]
+
+
+def test_node_back_before_not_ready_leaves_no_phantom_endpoint():
+    """A 20 s outage ends before the controller notices (lease 1000 + 50 s grace): the
+    kubelet restarts the pod, which leaves the endpoints until its probes pass. The
+    endpoint count must come back to six, not seven, and almost everything is served."""
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    sc.failures.nodes.scheduled[0].duration = 20
+    m, out = run(sc)
+    assert m.n_ep == 6 and m.n_alive == 6
+    ig = out.integrals
+    # lost: 10 rps to the dead pod for 20 s = 200 requests (the restart is instant here)
+    assert ig.offered_requests - ig.served_requests == pytest.approx(200.0, rel=1e-9)
+    assert not [e for e in timeline(out) if e[1] == "NodeNotReady"]
