@@ -874,6 +874,7 @@ class Model:
         yield env.timeout(offset)
         reconcile = self.controller.reconcile_autoscaler
         nan = math.nan
+        last_statuses: object = None
         while True:
             now = env.now
             # Only the scrapes due by now; the integrals catch up at the next state change.
@@ -886,15 +887,18 @@ class Model:
                 res = reconcile(self.hpa_key, spec, self.spec_replicas, self.k8s_pods,
                                 self.get_metrics, now, None, key)
                 self.last_desired = res.desired_replicas
-                cpu = mem = nan
-                for st in res.metric_statuses:
-                    if st is not None and st.average_utilization is not None and not st.container:
-                        if st.name == "cpu":
-                            cpu = float(st.average_utilization)
-                        elif st.name == "memory":
-                            mem = float(st.average_utilization)
-                self.last_util = cpu
-                self.last_mem_util = mem
+                statuses = res.metric_statuses
+                if statuses is not last_statuses:  # a reused computation reuses its list
+                    last_statuses = statuses
+                    cpu = mem = nan
+                    for st in statuses:
+                        if st is not None and st.average_utilization is not None and not st.container:
+                            if st.name == "cpu":
+                                cpu = float(st.average_utilization)
+                            elif st.name == "memory":
+                                mem = float(st.average_utilization)
+                    self.last_util = cpu
+                    self.last_mem_util = mem
                 if res.event is not None:
                     etype, reason, message = res.event
                     self.rec.event(now, reason, "HorizontalPodAutoscaler", self.hpa_name, message, etype)
