@@ -61,7 +61,9 @@ if TYPE_CHECKING:
 LEASE_RENEW_INTERVAL = 10.0  # 0.25 × nodeLeaseDurationSeconds (40 s), pkg/kubelet/kubelet.go
 SCHEDULING_RETRY_BACKOFF = 1.0  # podInitialBackoffSeconds
 UNSCHEDULABLE_FLUSH = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
-POD_GC_DELAY = 40.0  # PodGC: orphaned pods of a deleted node go after its quarantine time
+# PodGC deletes the pods of a Node that no longer exists after a quarantine of 40 s
+# (gc_controller.go quarantineTime; recalled, not re-read from the source here).
+POD_GC_DELAY = 40.0
 DRAIN_RETRY = kdis.DRAIN_EVICTION_RETRY_SECONDS
 
 

@@ -34,6 +34,7 @@ import simpy
 
 from capacity.k8s import hpa, rollout
 from capacity.k8s.probes import startup_timeline
+from capacity.k8s.replicaset import get_pods_to_delete
 from capacity.k8s.types import (
     CONDITION_TRUE,
     POD_PENDING,
@@ -307,6 +308,7 @@ class Model:
         wl = self.wl
         pod = Pod(
             name=name,
+            uid=name,
             namespace=wl.namespace,
             labels=wl.labels,
             creation_timestamp=self.env.now,
@@ -764,19 +766,12 @@ class Model:
         return n
 
     def _pods_to_delete(self, active: list[SimPod], diff: int) -> list[SimPod]:
-        # ActivePods ranking (controller_utils.go): unscheduled first, then pending before
-        # running, not-ready before ready, ready for less time first, newest first.
-        def rank(p: SimPod) -> tuple:
-            pod = p.pod
-            return (
-                pod.node_name is not None,
-                pod.phase == POD_RUNNING,
-                p.ready_at is not None,
-                -(p.ready_at or 0.0),
-                -pod.creation_timestamp,
-            )
-
-        return sorted(active, key=rank)[:diff]
+        """``getPodsToDelete`` (controller_utils.go ranking, via k8s.replicaset): unassigned,
+        pending, not ready, most co-located, ready for less time, newest first."""
+        related = [q.pod for q in self.pods if not q.deleted]
+        chosen = get_pods_to_delete([p.pod for p in active], related, diff, self.env.now)
+        by_pod = {id(p.pod): p for p in active}
+        return [by_pod[id(pod)] for pod in chosen]
 
     # --- processes -------------------------------------------------------------------------
     def load_process(self, times: np.ndarray, rates: np.ndarray):
