@@ -74,6 +74,7 @@ class SimNode:
         "alive",
         "detect_at",
         "detected",
+        "down_causes",
         "down_since",
         "gen",
         "hb_phase",
@@ -99,6 +100,7 @@ class SimNode:
         self.alive = True
         self.detected = False  # NotReady marked by the node lifecycle controller
         self.detect_at = 0.0
+        self.down_causes = 0  # overlapping failures keeping it down
         self.down_since: float | None = None
         self.gen = 0  # incarnation: bumps at every failure
         self.hb_phase = hb_phase
@@ -290,7 +292,13 @@ class ClusterSim:
 
     # --- failures ---------------------------------------------------------------------------
     def fail_node(self, sn: SimNode, kind: str) -> None:
-        """The node stops: its containers die, its lease stops being renewed."""
+        """The node stops: its containers die, its lease stops being renewed.
+
+        Causes overlap (a node failure inside a zone outage, an upgrade of a failed node):
+        each call is matched by one :meth:`recover_node`, and the node is back only when
+        every cause has ended.
+        """
+        sn.down_causes += 1
         if not sn.alive:
             return
         m = self.m
@@ -429,8 +437,10 @@ class ClusterSim:
         m.sync_all()
 
     def recover_node(self, sn: SimNode) -> None:
-        """The kubelet is back: the node turns Ready, taints go, its pods restart."""
-        if sn.alive or sn.removed:
+        """The kubelet is back: the node turns Ready, taints go, its pods restart
+        (once every cause of the outage has ended)."""
+        sn.down_causes = max(sn.down_causes - 1, 0)
+        if sn.alive or sn.removed or sn.down_causes > 0:
             return
         m = self.m
         m.touch()
@@ -670,7 +680,9 @@ class ClusterSim:
         env = self.m.env
         if at > env.now:
             yield env.timeout(at - env.now)
-        nodes = [n for n in self.nodes.values() if n.zone == zone and n.alive and not n.removed]
+        nodes = [n for n in self.nodes.values() if n.zone == zone and not n.removed]
+        if not any(n.alive for n in nodes):
+            return  # the zone is already down: this outage adds nothing
         yield env.process(self._outage(nodes, "zone", zone, duration))
 
     def _random_zone_outages(self):

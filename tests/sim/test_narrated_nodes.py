@@ -103,3 +103,17 @@ def test_node_back_before_not_ready_leaves_no_phantom_endpoint():
     # lost: 10 rps to the dead pod for 20 s = 200 requests (the restart is instant here)
     assert ig.offered_requests - ig.served_requests == pytest.approx(200.0, rel=1e-9)
     assert not [e for e in timeline(out) if e[1] == "NodeNotReady"]
+
+
+def test_overlapping_outages_keep_the_node_down_until_both_end():
+    """A node failure (1003 s, 2 h) inside a zone outage of its zone (1000 s, 10 min): the
+    zone coming back at 1600 s must not bring the failed node back before 8203 s."""
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    from capacity.scenario.model import ScheduledZoneOutage, ZoneFailures
+
+    sc.failures.zones = ZoneFailures(scheduled=[ScheduledZoneOutage(zone="zone-a", at=1000, duration=600)])
+    _, out = run(sc)
+    ready = [(t, n) for t, r, n in timeline(out) if r == "NodeReady"]
+    assert (1600.0, "general-zone-a-1") in ready
+    assert (8203.0, "general-zone-a-0") in ready
+    assert not [t for t, n in ready if n == "general-zone-a-0" and t < 8203.0]
