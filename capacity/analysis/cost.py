@@ -582,7 +582,7 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
                   duration: float | None, search_runs: int = 3, workers: int | None = None,
                   pricing: Pricing | None = None) -> dict[str, Any]:
     """Fixed-replica comparisons (see :func:`cost_summary`)."""
-    from capacity.analysis.fixed import fewest_fixed_replicas, simulate_fixed
+    from capacity.analysis.fixed import availability_estimate, fewest_fixed_replicas, simulate_fixed
 
     pr = pricing or effective_pricing(scenario)
     hpa = scenario.autoscaling.horizontal
@@ -604,7 +604,7 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
         out["fixed_max_replicas"] = _comparison_entry(
             f"fixed {hpa.maxReplicas} replicas (maxReplicas)", hpa.maxReplicas, hpa_costs,
             run_costs(scenario, top.outcomes, pr),
-            top.summary["availability"]["requests_served"], runs)
+            availability_estimate(top.summary), runs)
         objective = scenario.objectives.availability
         if objective is None:
             out["fixed_min_meeting_objective"] = None
@@ -624,7 +624,7 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
             f"fixed {search.replicas} replica{'s' if search.replicas != 1 else ''} (the fewest "
             f"serving {objective * 100:g}% of requests without an HPA)", search.replicas, hpa_costs,
             run_costs(scenario, best.outcomes, pr),
-            best.summary["availability"]["requests_served"], runs)
+            availability_estimate(best.summary), runs)
         return out
     finally:
         _IN_COMPARISON.reset(token)
