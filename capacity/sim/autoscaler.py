@@ -62,9 +62,11 @@ class ClusterAutoscaler:
             yield env.timeout(self.cfg.scanInterval)
             pending = [p for p in self.cl.pending if not p.deleted and p.node is None]
             self.cl.pending = pending
-            if pending:
-                self.scale_up(pending)
-            elif not self.draining and env.now - self.last_scale_up >= self.cfg.scaleDownDelayAfterAdd:
+            # Pods that a new node would help hold scale-down back; pods no pool can help
+            # do not.
+            helped = self.scale_up(pending) if pending else False
+            if (not helped and not self.draining
+                    and env.now - self.last_scale_up >= self.cfg.scaleDownDelayAfterAdd):
                 self.scale_down()
 
     # --- scale-up ---------------------------------------------------------------------
@@ -88,12 +90,13 @@ class ClusterAutoscaler:
         res = schedule_pod_in_snapshot(p.pod, self.cl.spec, self.cl.snapshot, config=self.cl.config)
         return res.node_name is not None
 
-    def scale_up(self, pending) -> None:
+    def scale_up(self, pending) -> bool:
+        """Add nodes for ``pending``; True when a new or upcoming node will help them."""
         m = self.m
         # Pods that fit on the nodes there are now will be placed by the scheduler.
         pending = [p for p in pending if not self._fits_now(p)]
         if not pending:
-            return
+            return True
         p0 = pending[0]
         best = None
         req = self.m.wl.requests
@@ -111,10 +114,11 @@ class ClusterAutoscaler:
                 if best is None or cand < best:
                     best = cand
         if best is None:
-            if not any(self.provisioning.values()):
-                m.rec.event(m.env.now, "NotTriggerScaleUp", "Pod", p0.pod.name,
-                            "pod didn't trigger scale-up: no node group can take it", "Normal")
-            return
+            if any(self.provisioning.values()):
+                return True
+            m.rec.event(m.env.now, "NotTriggerScaleUp", "Pod", p0.pod.name,
+                        "pod didn't trigger scale-up: no node group can take it", "Normal")
+            return False
         _, name, zone, per_node = best
         pool = self.pools[name]
         size = self.pool_size(name)
@@ -122,13 +126,14 @@ class ClusterAutoscaler:
         need = math.ceil(len(pending) / per_node) - self.provisioning[name]
         add = min(need, pool.autoscaling.maxNodes - size)
         if add <= 0:
-            return
+            return True
         self.provisioning[name] += add
         self.last_scale_up = m.env.now
         m.rec.event(m.env.now, "TriggeredScaleUp", "Pod", p0.pod.name,
                     f"pod triggered scale-up: [{{{name} {size}->{size + add} (max: {pool.autoscaling.maxNodes})}}]")
         for _ in range(add):
             m.env.process(self._provision(pool, zone))
+        return True
 
     def _provision(self, pool, zone: str):
         m = self.m
