@@ -688,7 +688,10 @@ class Model:
         target = rollout.reconcile_new_replica_set(d, all_rss, new)
         if target is not None:
             self._scale_rs(self.rs, target)
-            new.spec_replicas = target
+            # rolloutRolling returns after a scale-up; the ReplicaSet's update brings the
+            # Deployment back at once, to scale the old ReplicaSets down.
+            self.env.process(self._sync_later(0.0, timer=False))
+            return
         res = rollout.reconcile_old_replica_sets(d, all_rss, olds, new)
         by_name = {rs.name: rs for rs in self.replicasets}
         for name, n in res.new_replicas.items():
@@ -707,9 +710,10 @@ class Model:
             self.sync_timer = True
             self.env.process(self._sync_later(self.wl.min_ready_seconds))
 
-    def _sync_later(self, delay: float):
+    def _sync_later(self, delay: float, timer: bool = True):
         yield self.env.timeout(delay)
-        self.sync_timer = False
+        if timer:
+            self.sync_timer = False
         self.deployment_sync()
 
     def _rollout_at(self, at: float):
