@@ -76,8 +76,11 @@ def run_scenarios(
         effective_pricing(sc)  # a bad price file fails before any simulation
         dur = float(parse_duration(duration)) if duration is not None else sc.simulation.duration
         sd = seed if seed is not None else sc.simulation.seed
+        from capacity.analysis.episodes import failure_kinds
+
         res = capacity.simulate(sc, runs=runs, seed=sd, duration=dur, workers=workers,
-                                record="first", progress=False)
+                                record="first", progress=False,
+                                episodes=REPORT_EPISODES if failure_kinds(sc) else 0)
         summary = dict(res.summary)
         summary["cost"] = cost_summary(sc, res.outcomes, seed=sd, duration=dur,
                                        compare=compare, search_runs=search_runs,
@@ -211,6 +214,9 @@ def _config_rows(sc: Scenario, summary: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+REPORT_EPISODES = 10  # failure episodes per kind in a report (when the scenario has random failures)
+
+
 def _availability(doc: Document, summary: dict[str, Any]) -> None:
     a = summary["availability"]
     rows = []
@@ -219,11 +225,22 @@ def _availability(doc: Document, summary: dict[str, Any]) -> None:
                        ("time_at_full_capacity", "time at full capacity")):
         e = a[key]
         rows.append([label, pct(e["mean"], 4), interval(e.get("ci95"), lambda v: pct(v, 4))])
-    doc.add(Table(["measure", "mean", "95% interval over runs"], rows,
-                  caption=a["requests_served"].get("estimator")))
+    ep = a.get("episodes")
+    if ep:
+        e = ep["requests_served"]
+        rows.append(["requests served, rare failures weighted by their rates", pct(e["mean"], 4),
+                     interval(e.get("ci95"), lambda v: pct(v, 4))])
+        for kind, k in ep["by_kind"].items():
+            rows.append([f"  {kind}: {k['rate_per_year']:.2f} per year, requests lost per episode",
+                         f"{k['lost_requests_per_episode']['mean']:.0f}",
+                         interval(k["lost_requests_per_episode"].get("ci95"), lambda v: f"{v:.0f}")])
+    caption = a["requests_served"].get("estimator")
+    if ep:
+        caption = f"{caption}; rare failures: {ep['requests_served']['estimator']}"
+    doc.add(Table(["measure", "mean", "95% interval over runs"], rows, caption=caption))
     obj = a.get("objective")
     if obj is not None:
-        e = a["requests_served"]
+        e = (ep or a)["requests_served"]
         lo = e["ci95"][0] if e.get("ci95") else e["mean"]
         verdict = ("met" if lo >= obj else
                    "met by the mean but not by the interval's lower end" if e["mean"] >= obj
