@@ -696,10 +696,12 @@ class Model:
         by_name = {rs.name: rs for rs in self.replicasets}
         for name, n in res.new_replicas.items():
             self._scale_rs(by_name[name], n)
-        # measured: available pods during the rollout
+        # measured: available pods during the rollout, and all pods (the surge)
         avail = sum(s.available_replicas for s in states.values())
         r = self.rollouts[-1]
         r["min_available"] = avail if r["min_available"] is None else min(r["min_available"], avail)
+        total = sum(1 for p in self.pods if not p.deleted)
+        r["max_pods"] = max(r.get("max_pods", 0), total)
         done = (all(rs.spec_replicas == 0 and not rs.pods for rs in self.replicasets if rs is not self.rs)
                 and new.available_replicas >= self.spec_replicas)
         if done:

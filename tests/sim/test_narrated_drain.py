@@ -118,6 +118,7 @@ def test_rollout_with_max_surge_1_max_unavailable_0_never_drops_below_replicas()
     # at a time, each Ready 10 s after it starts (readiness initialDelaySeconds 10), so six
     # steps of about 11 s (1 s scheduling + 10 s) each.
     assert r["min_available"] >= 6
+    assert r["max_pods"] <= 7  # replicas + maxSurge 1
     assert 60 <= r["end"] - r["start"] <= 80
     ts = out.columns
     assert (ts["ready_replicas"] >= 6).all()
