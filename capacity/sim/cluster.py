@@ -7,8 +7,9 @@ The control loops modelled, with the upstream behaviour they follow:
   ``FailedScheduling`` event and is retried when the cluster changes (a node becomes Ready
   or schedulable, a pod goes away), as the scheduling queue's cluster events do.
 * kubelet + node lifecycle controller (``node_lifecycle_controller.go``): a node renews its
-  lease every 10 s; the controller checks every ``nodeMonitorPeriod`` and marks a node
-  whose lease is older than ``nodeMonitorGracePeriod`` NotReady (``NodeNotReady``), marks
+  lease every 10 s; the controller checks every ``nodeMonitorPeriod``, stamps the time it
+  first sees a renewal, and marks a node NotReady (``NodeNotReady``) at the first check more
+  than ``nodeMonitorGracePeriod`` after that stamp; it marks
   its pods not Ready (they leave the endpoints), taints it ``unreachable:NoSchedule`` at
   once and ``unreachable:NoExecute`` through its zone's rate-limited queue
   (``nodeEvictionRate``; none while a small zone is partially disrupted or every zone is
@@ -314,10 +315,14 @@ class ClusterSim:
         for p in list(sn.pods):
             m.pod_lost(p)
         m.recompute()
-        # Detection: first controller check after the last renewed lease + grace period.
+        # Detection (tryUpdateNodeHealth): the controller stamps probeTimestamp with its own
+        # clock at the first check that sees the last renewed lease, and marks the node
+        # NotReady at the first check with now > probeTimestamp + grace period.
+        period, phase = self.monitor_period, self.monitor_phase
         last_lease = sn.hb_phase + math.floor((now - sn.hb_phase) / LEASE_RENEW_INTERVAL) * LEASE_RENEW_INTERVAL
-        due = last_lease + self.grace
-        k = math.floor((due - self.monitor_phase) / self.monitor_period) + 1
+        probe = phase + math.ceil((last_lease - phase) / period - 1e-9) * period
+        due = probe + self.grace
+        k = math.floor((due - phase) / period + 1e-9) + 1
         detect = max(now, self.monitor_phase + k * self.monitor_period)
         sn.detect_at = detect
         m.env.process(self._detect(sn, sn.gen, detect))

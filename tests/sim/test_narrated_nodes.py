@@ -117,3 +117,17 @@ def test_overlapping_outages_keep_the_node_down_until_both_end():
     assert (1600.0, "general-zone-a-1") in ready
     assert (8203.0, "general-zone-a-0") in ready
     assert not [t for t, n in ready if n == "general-zone-a-0" and t < 8203.0]
+
+
+def test_grace_counts_from_when_the_controller_saw_the_lease():
+    """tryUpdateNodeHealth stamps probeTimestamp with the controller's own clock. Lease
+    renewals at ..., 989, 999 (phase 9); checks at ..., 995, 1000 (phase 0). The renewal at
+    999 is first seen at 1000; NotReady needs now > 1000 + 50: the check at 1055 (not 1050,
+    which counting from the renewal itself would give)."""
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    m = Model(sc, 0, np.random.SeedSequence(1), phases=(0.0, 1.0))
+    for n in m.cluster.nodes.values():
+        n.hb_phase = 9.0
+    m.cluster.monitor_phase = 0.0
+    out = m.run()
+    assert (1055.0, "NodeNotReady", "general-zone-a-0") in timeline(out)
