@@ -105,6 +105,9 @@ class ClusterAutoscaler:
                 continue
             alloc = resource_list(pool.allocatable)
             for zone in pool.zones or self.cl.zones:
+                in_zone = [n for n in self.cl.nodes.values() if n.zone == zone and not n.removed]
+                if in_zone and not any(n.alive for n in in_zone):
+                    continue  # the zone is down: the cloud cannot start nodes there
                 if not self._fits(p0, self._template(pool, zone)):
                     continue
                 per_node = min(alloc.get(r, 0) // v for r, v in req.items() if v > 0 and r in alloc) if req else 1
