@@ -386,7 +386,6 @@ class Model:
                 continue
             p.m_last_t = t_prev
             p.m_last_c = 0.0
-            p.m_last_mem = self.serving_mem
             p.cum = 0.0
             p.s0 = self.S - self.serving_cpu * (res - offset)
             cpu = math.ceil(self.serving_cpu * 1000.0 - 1e-6)
@@ -808,8 +807,9 @@ class Model:
         rebuilt only when the set of pods with a metric changes.
         """
         res = self.resolution
-        base_mem = self.wl.base_memory
-        serving_mem = self.serving_mem
+        # working set in milli-bytes, as the metrics API's quantity gives it
+        mv_idle = int(self.wl.base_memory) * 1000
+        mv_serving = int(self.serving_mem) * 1000
         S_t = self.S + self.serving_cpu * (t - self.last_t)
         rebuild = self.metrics_dirty
         changed = False
@@ -820,14 +820,21 @@ class Model:
                     p.cpu_metric = p.mem_metric = None
                     rebuild = True
                 continue
-            c = p.cum + (S_t - p.s0 if mode == SERVING else p.rate * (t - p.t0))
-            m = serving_mem if mode == SERVING else base_mem
-            if p.m_last_t is not None:
-                p.m_prev_t, p.m_prev_c = p.m_last_t, p.m_last_c
+            if mode == SERVING:
+                c = p.cum + S_t - p.s0
+                mv = mv_serving
+            else:
+                c = p.cum + p.rate * (t - p.t0)
+                mv = mv_idle
+            last = p.m_last_t
+            if last is not None:
+                p.m_prev_t = last
+                p.m_prev_c = p.m_last_c
             elif 10.0 <= t - p.container_start < res:  # type: ignore[operator]
                 # metrics-server's synthetic first point for a young container
                 p.m_prev_t, p.m_prev_c = p.container_start, 0.0
-            p.m_last_t, p.m_last_c, p.m_last_mem = t, c, m
+            p.m_last_t = t
+            p.m_last_c = c
             prev = p.m_prev_t
             if prev is not None and t > prev:
                 window = t - prev
@@ -835,7 +842,7 @@ class Model:
                 cm = p.cpu_metric
                 if cm is None:
                     p.cpu_metric = PodMetric(t, window, cpu)
-                    p.mem_metric = PodMetric(t, window, int(m) * 1000)
+                    p.mem_metric = PodMetric(t, window, mv)
                     rebuild = True
                 else:
                     if cm.value != cpu:
@@ -844,7 +851,6 @@ class Model:
                     cm.timestamp = t
                     cm.window = window
                     mm = p.mem_metric
-                    mv = int(m) * 1000
                     if mm.value != mv:  # type: ignore[union-attr]
                         mm.value = mv  # type: ignore[union-attr]
                         changed = True

@@ -151,7 +151,6 @@ class SimPod:
         "endpoint",
         "holding",
         "m_last_c",
-        "m_last_mem",
         "m_last_t",
         "m_prev_c",
         "m_prev_t",
@@ -178,7 +177,6 @@ class SimPod:
         self.endpoint = False
         self.m_last_t: float | None = None
         self.m_last_c = 0.0
-        self.m_last_mem = 0.0
         self.m_prev_t: float | None = None
         self.m_prev_c = 0.0
         self.cpu_metric: PodMetric | None = None  # this pod's entry in the metrics API
