@@ -18,8 +18,6 @@ Amounts are milli-units (see :mod:`capacity.k8s.types`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from capacity.k8s.types import CONTAINER_RESTART_POLICY_ALWAYS, Pod, ResourceList
 
 
@@ -82,11 +80,3 @@ def pod_limits(pod: Pod, exclude_overhead: bool = False) -> ResourceList:
             if name in limits:
                 limits[name] += amount
     return limits
-
-
-def sum_resource_lists(lists: Iterable[ResourceList]) -> ResourceList:
-    """Sum of several resource lists."""
-    total: ResourceList = {}
-    for r in lists:
-        add_resource_list(total, r)
-    return total

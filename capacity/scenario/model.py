@@ -116,9 +116,6 @@ class Distribution(Model):
         return math.log(median), (math.log(p95) - math.log(median)) / 1.6448536269514722
 
 
-DurationDist = Distribution
-
-
 # --- simulation -----------------------------------------------------------------------
 
 

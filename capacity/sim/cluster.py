@@ -30,8 +30,6 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from capacity.errors import SimulationError
 from capacity.k8s import disruption as kdis
 from capacity.k8s.node import (
@@ -250,9 +248,6 @@ class ClusterSim:
         for n in live:
             pools[n.pool] = pools.get(n.pool, 0) + 1
         self.pool_nodes = pools
-
-    def ready_count(self) -> int:
-        return sum(1 for n in self.nodes.values() if n.alive and not n.removed)
 
     def notify(self) -> None:
         """Something changed that may let a Pending pod schedule."""
@@ -831,7 +826,3 @@ class ClusterSim:
                   "lost_requests": f.lost_requests, "downtime": f.downtime}
                  for f in self.failures]
         return {"drains": drains, "failures": fails}
-
-
-def np_choice(rng: np.random.Generator, items: list[Any]) -> Any:
-    return items[int(rng.integers(len(items)))]

@@ -20,7 +20,3 @@ def sample(dist: Distribution, rng: np.random.Generator) -> float:
         return float(rng.exponential(dist.mean)) if dist.mean else 0.0
     mu, sigma = dist.lognormal_params()
     return float(math.exp(mu + sigma * rng.standard_normal()))
-
-
-def is_random(dist: Distribution) -> bool:
-    return dist.type != "constant"
