@@ -60,7 +60,7 @@ from capacity.k8s.quota import (
     quota_matches,
 )
 from capacity.k8s.resources import pod_requests
-from capacity.k8s.scheduling import label_selector_matches
+from capacity.k8s.scheduler import label_selector_matches
 from capacity.k8s.types import Pod, Toleration, pod_from_manifest
 from capacity.scenario.model import Distribution, Scenario
 

@@ -26,7 +26,7 @@ import math
 from typing import TYPE_CHECKING
 
 from capacity.k8s.node import LABEL_HOSTNAME, LABEL_TOPOLOGY_ZONE, Node, Taint
-from capacity.k8s.scheduling import schedule_pod_in_snapshot
+from capacity.k8s.scheduler import schedule_pod_in_snapshot
 from capacity.k8s.types import resource_list
 from capacity.sim.distributions import sample
 

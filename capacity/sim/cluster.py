@@ -44,7 +44,7 @@ from capacity.k8s.node import (
     Taint,
     toleration_tolerates_taint,
 )
-from capacity.k8s.scheduling import (
+from capacity.k8s.scheduler import (
     Snapshot,
     schedule_pod_in_snapshot,
     scheduler_config_for_version,
