@@ -1,50 +1,6 @@
-"""Writing output files whole or not at all."""
+"""Writing output files whole or not at all: the helpers live in :mod:`capacity.files`,
+which ``report`` uses too."""
 
-from __future__ import annotations
+from capacity.files import write_file_atomically, write_files_atomically
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-
-from capacity.errors import CapacityError
-
-
-def write_files_atomically(target: Path, writers: dict[str, Callable[[Path], None]]) -> None:
-    """Write each file into a temporary folder beside ``target``, then move them in.
-
-    Either every file lands in ``target`` or none does (a failure while writing leaves
-    ``target`` as it was).
-    """
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise CapacityError(f"{target}: exists and is not a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        if not target.exists():
-            os.replace(tmp, target)
-            return
-        for name in writers:
-            os.replace(tmp / name, target / name)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_file_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Write one file via a temporary sibling and an atomic rename."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+__all__ = ["write_file_atomically", "write_files_atomically"]

@@ -618,7 +618,7 @@ def plot_dir(path: str | os.PathLike[str]) -> Path:
 def write_report(doc: Document, out: str | os.PathLike[str]) -> list[Path]:
     """Write ``doc`` to ``out`` (.html: one self-contained file; .md: the file plus its
     PNGs in ``<name>-plots/``). Files appear whole or not at all. Returns the paths."""
-    from capacity.cli.output import write_file_atomically, write_files_atomically
+    from capacity.files import write_file_atomically, write_files_atomically
 
     out = Path(out)
     fmt = report_format(out)
