@@ -40,6 +40,59 @@ ResourceList = dict[str, int]
 
 
 @dataclass(slots=True)
+class ResourceRequirements:
+    """``core/v1 ResourceRequirements`` (requests and limits; claims are not modelled)."""
+
+    requests: ResourceList = field(default_factory=dict)
+    limits: ResourceList = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LabelSelectorRequirement:
+    """``meta/v1 LabelSelectorRequirement``: ``operator`` is In, NotIn, Exists or DoesNotExist."""
+
+    key: str
+    operator: str
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LabelSelector:
+    """``meta/v1 LabelSelector``: match labels and match expressions."""
+
+    match_labels: dict[str, str] = field(default_factory=dict)
+    match_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
+
+
+def label_selector_string(selector: LabelSelector | Mapping[str, str] | None) -> str:
+    """``(*LabelSelector).String()`` of ``k8s.io/apimachinery pkg/apis/meta/v1/generated.pb.go``.
+
+    This is what Go's ``%+v`` prints for a selector (the HPA puts it in metric names and
+    error messages): ``nil`` for a nil selector, else match labels sorted by key and the
+    match expressions in order. A plain mapping is taken as match labels only.
+    """
+    if selector is None:
+        return "nil"
+    if isinstance(selector, LabelSelector):
+        labels: Mapping[str, str] = selector.match_labels
+        expressions = selector.match_expressions
+    else:
+        labels = selector
+        expressions = []
+    exprs = "".join(
+        # Go prints a []string with %v as "[a b]"; the requirement's own "&" is dropped.
+        f"LabelSelectorRequirement{{Key:{r.key},Operator:{r.operator},"
+        f"Values:[{' '.join(r.values)}],}},"
+        for r in expressions
+    )
+    pairs = "".join(f"{k}: {labels[k]}," for k in sorted(labels))
+    return (
+        f"&LabelSelector{{MatchLabels:map[string]string{{{pairs}}},"
+        f"MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}"
+    )
+
+
+@dataclass(slots=True)
 class PodCondition:
     """``core/v1 PodCondition``: type, status and lastTransitionTime (seconds)."""
 
@@ -96,6 +149,9 @@ class Pod:
     phase: str = POD_PENDING
     start_time: float | None = None
     conditions: list[PodCondition] = field(default_factory=list)
+    # spec.resources: pod-level requests and limits (KEP-2837, feature gate
+    # PodLevelResources: alpha 1.32, beta 1.34). Last so positional construction is unchanged.
+    resources: ResourceRequirements | None = None
 
 
 @dataclass(slots=True)
@@ -163,6 +219,14 @@ def _container_from_manifest(c: Mapping[str, Any]) -> Container:
     )
 
 
+def _resource_requirements(res: Mapping[str, Any] | None) -> ResourceRequirements | None:
+    if res is None:
+        return None
+    return ResourceRequirements(
+        requests=resource_list(res.get("requests")), limits=resource_list(res.get("limits"))
+    )
+
+
 def _time(v: Any) -> float | None:
     """Seconds from a number; RFC 3339 strings are not used in tests (None if absent)."""
     if v is None:
@@ -213,4 +277,5 @@ def pod_from_manifest(obj: Mapping[str, Any]) -> Pod:
             )
             for c in status.get("conditions") or []
         ],
+        resources=_resource_requirements(spec.get("resources")),
     )
