@@ -4,6 +4,18 @@ Mirrors ``kubernetes/kubernetes pkg/controller/podautoscaler/replica_calculator.
 (recent version, with ``Tolerances`` and ``calculateRequests``) and
 ``pkg/controller/podautoscaler/metrics/utilization.go``.
 
+Version-dependent behaviour is passed to :class:`ReplicaCalculator` (see
+:class:`~capacity.k8s.hpa_types.HPAVersionBehaviour`):
+
+* ``ignore_succeeded_pods``: Succeeded pods are ignored like Failed ones (k/k PR #141302,
+  merged August 2026 after the release-1.37 branch was cut, so first in 1.38); before,
+  a Succeeded pod without metrics counted as *missing* and damped scaling;
+* ``pod_level_resources``: with the ``PodLevelResources`` gate on, pod-level requests
+  (``pod.spec.resources``) are the pod's request when no container is named (k/k PR
+  #132430, 1.34);
+* ``pod_level_requests_exclude_overhead``: the pod-level request leaves out
+  ``pod.spec.overhead`` (k/k PR #142154, 1.38); before, it included it.
+
 Upstream methods fetch metrics and pods through clients; here they are arguments:
 ``pods`` are the pods the target's selector matches and ``metrics`` maps pod name to
 :class:`~capacity.k8s.types.PodMetric` (what ``metricsclient.GetResourceMetric`` or
@@ -22,12 +34,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from capacity.k8s.hpa_types import (
     MAX_INT32,
     MAX_INT64,
+    MIN_INT64,
     RESOURCE_CPU,
     HPAError,
     MetricsUnavailableError,
     MissingRequestError,
     Tolerances,
 )
+from capacity.k8s.resources import is_pod_level_requests_set, pod_requests
 from capacity.k8s.types import (
     CONDITION_FALSE,
     CONDITION_TRUE,
@@ -36,6 +50,7 @@ from capacity.k8s.types import (
     POD_PENDING,
     POD_READY,
     POD_RUNNING,
+    POD_SUCCEEDED,
     Pod,
     PodMetric,
     PodMetricsInfo,
@@ -113,6 +128,14 @@ def _cpu_unready(
     return condition.status == CONDITION_FALSE and start + delay > condition.last_transition_time
 
 
+def _ignored(pod: Pod, ignore_succeeded_pods: bool) -> bool:
+    """The first rule of ``groupPods``: deleted or terminal pods are ignored."""
+    if pod.deletion_timestamp is not None:
+        return True
+    phase = pod.phase
+    return phase == POD_FAILED or (ignore_succeeded_pods and phase == POD_SUCCEEDED)
+
+
 def group_pods(
     pods: Iterable[Pod],
     metrics: Mapping[str, PodMetric],
@@ -120,12 +143,14 @@ def group_pods(
     cpu_initialization_period: float,
     delay_of_initial_readiness_status: float,
     now: float,
+    ignore_succeeded_pods: bool = False,
 ) -> tuple[int, set[str], set[str], set[str]]:
     """``groupPods``: ``(ready_count, unready, missing, ignored)`` pod-name sets.
 
-    Deleted or Failed → ignored; Pending → unready; no metric → missing; for CPU only,
-    the readiness rules (initialisation period, initial readiness delay) may make a
-    Running pod unready; everything else is ready.
+    Deleted or Failed (and, with ``ignore_succeeded_pods``, Succeeded: 1.38+) → ignored;
+    Pending → unready; no metric → missing; for CPU only, the readiness rules
+    (initialisation period, initial readiness delay) may make a Running pod unready;
+    everything else is ready.
     """
     ready = 0
     unready: set[str] = set()
@@ -133,7 +158,7 @@ def group_pods(
     ignored: set[str] = set()
     is_cpu = resource == RESOURCE_CPU
     for pod in pods:
-        if pod.deletion_timestamp is not None or pod.phase == POD_FAILED:
+        if _ignored(pod, ignore_succeeded_pods):
             ignored.add(pod.name)
             continue
         if pod.phase == POD_PENDING:
@@ -180,14 +205,47 @@ def calculate_pod_requests_from_containers(pod: Pod, container: str, resource: s
     return request
 
 
-def calculate_requests(pods: Iterable[Pod], container: str, resource: str) -> dict[str, int]:
+def calculate_pod_level_requests(pod: Pod, resource: str, exclude_overhead: bool = False) -> int:
+    """``calculatePodLevelRequests``: the pod's effective request for ``resource`` (milli).
+
+    ``PodRequests`` of ``k8s.io/component-helpers/resource/helpers.go``: the container
+    aggregate with the pod-level requests applied over it; pod overhead included unless
+    ``exclude_overhead`` (upstream passes ``ExcludeOverhead: true`` from 1.38, k/k PR
+    #142154). Raises :class:`MissingRequestError` when the result has no such resource.
+    """
+    request = pod_requests(pod, exclude_overhead=exclude_overhead).get(resource)
+    if request is None:
+        raise MissingRequestError(f"missing pod-level request for {resource} in Pod {pod.name}")
+    return request
+
+
+def _pod_request(
+    pod: Pod, container: str, resource: str, pod_level_resources: bool, exclude_overhead: bool
+) -> int:
+    """One pod's request as ``calculateRequests`` computes it (KEP-2837 precedence)."""
+    # A named container takes precedence over pod-level requests.
+    if pod_level_resources and not container and is_pod_level_requests_set(pod):
+        return calculate_pod_level_requests(pod, resource, exclude_overhead)
+    return calculate_pod_requests_from_containers(pod, container, resource)
+
+
+def calculate_requests(
+    pods: Iterable[Pod],
+    container: str,
+    resource: str,
+    pod_level_resources: bool = False,
+    pod_level_requests_exclude_overhead: bool = False,
+) -> dict[str, int]:
     """``calculateRequests``: pod name → request (milli) for every pod; first error raised.
 
-    Pod-level requests (``PodLevelResources``) are not modelled: container requests are
-    always used.
+    ``pod_level_resources`` is the ``PodLevelResources`` gate as the HPA sees it (1.34+):
+    when on and no container is named, a pod with pod-level requests uses
+    :func:`calculate_pod_level_requests`; otherwise its containers' requests are summed.
     """
     return {
-        pod.name: calculate_pod_requests_from_containers(pod, container, resource)
+        pod.name: _pod_request(
+            pod, container, resource, pod_level_resources, pod_level_requests_exclude_overhead
+        )
         for pod in pods
     }
 
@@ -221,23 +279,39 @@ def get_ready_pods_count(pods: Sequence[Pod]) -> int:
 
 
 class ReplicaCalculator:
-    """``ReplicaCalculator`` with its timing parameters (seconds).
+    """``ReplicaCalculator`` with its timing parameters (seconds) and version behaviour.
 
     ``tolerance`` builds the :class:`Tolerances` used when a call passes ``None``
-    (upstream always passes them; the HPA controller builds them per HPA).
+    (upstream always passes them; the HPA controller builds them per HPA). The keyword
+    flags are the version-dependent behaviours of the module docstring; all off is the
+    behaviour of releases before 1.34 (and of this port before they were added).
     """
 
-    __slots__ = ("cpu_initialization_period", "default_tolerances", "delay_of_initial_readiness_status")
+    __slots__ = (
+        "cpu_initialization_period",
+        "default_tolerances",
+        "delay_of_initial_readiness_status",
+        "ignore_succeeded_pods",
+        "pod_level_requests_exclude_overhead",
+        "pod_level_resources",
+    )
 
     def __init__(
         self,
         tolerance: float = 0.1,
         cpu_initialization_period: float = 300.0,
         delay_of_initial_readiness_status: float = 30.0,
+        *,
+        ignore_succeeded_pods: bool = False,
+        pod_level_resources: bool = False,
+        pod_level_requests_exclude_overhead: bool = False,
     ) -> None:
         self.default_tolerances = Tolerances(tolerance, tolerance)
         self.cpu_initialization_period = cpu_initialization_period
         self.delay_of_initial_readiness_status = delay_of_initial_readiness_status
+        self.ignore_succeeded_pods = ignore_succeeded_pods
+        self.pod_level_resources = pod_level_resources
+        self.pod_level_requests_exclude_overhead = pod_level_requests_exclude_overhead
 
     # -- Resource, Utilization target --------------------------------------------------------
 
@@ -282,26 +356,38 @@ class ReplicaCalculator:
         unready: list[tuple[str, int]] | None = None
         missing: list[tuple[str, int]] | None = None
         request_error: HPAError | None = None
+        pod_level = self.pod_level_resources
+        no_overhead = self.pod_level_requests_exclude_overhead
+        ignore_succeeded = self.ignore_succeeded_pods
         # Pods of one ReplicaSet usually share their container lists: reuse the last
-        # request while the lists are the same objects (not upstream; same result).
+        # request while the lists (and the pod-level requests and overhead the request
+        # may depend on) are the same objects (not upstream; same result).
         last_containers: object = None
         last_inits: object = None
+        last_resources: object = None
+        last_overhead: object = None
         last_request = 0
         for pod in pods:
-            if pod.containers is last_containers and pod.init_containers is last_inits:
+            if (
+                pod.containers is last_containers
+                and pod.init_containers is last_inits
+                and pod.resources is last_resources
+                and pod.overhead is last_overhead
+            ):
                 request = last_request
             else:
                 try:
-                    request = calculate_pod_requests_from_containers(pod, container, resource)
+                    request = _pod_request(pod, container, resource, pod_level, no_overhead)
                     last_containers, last_inits, last_request = (
                         pod.containers, pod.init_containers, request)
+                    last_resources, last_overhead = pod.resources, pod.overhead
                 except HPAError as e:
                     if request_error is None:
                         request_error = e
                     request = 0
                     last_containers = last_inits = None
             name = pod.name
-            if pod.deletion_timestamp is not None or pod.phase == POD_FAILED:
+            if _ignored(pod, ignore_succeeded):
                 if name in metrics:
                     removed += 1
                 continue
@@ -455,6 +541,7 @@ class ReplicaCalculator:
             self.cpu_initialization_period,
             self.delay_of_initial_readiness_status,
             now,
+            self.ignore_succeeded_pods,
         )
         kept = {k: v for k, v in metrics.items() if k not in ignored and k not in unready}
         if not kept:
@@ -494,6 +581,10 @@ class ReplicaCalculator:
         return new_replicas, usage
 
     # -- Object and External metrics (values instead of clients) -----------------------------
+    # Upstream's methods fetch the value through the metrics client first; the controller
+    # does that here (HorizontalController._object_metric / _external_metric, with
+    # upstream's error texts) and passes the value in. Go converts int64 operands to
+    # float64 before dividing, so the divisions below do too (it matters above 2**53).
 
     def get_usage_ratio_replica_count(
         self,
@@ -502,7 +593,12 @@ class ReplicaCalculator:
         tolerances: Tolerances | None,
         pods: Sequence[Pod],
     ) -> int:
-        """``getUsageRatioReplicaCount``: scale on Running+Ready pods; from 0 use ``ceil(ratio)``."""
+        """``getUsageRatioReplicaCount``: scale on Running+Ready pods; from 0 use ``ceil(ratio)``.
+
+        With ``current_replicas == 0`` neither tolerance nor ready pods apply (scale from
+        zero). Raises :class:`HPAError` ("unable to calculate ready pods: …") when there
+        are no pods at all.
+        """
         tol = tolerances if tolerances is not None else self.default_tolerances
         if current_replicas != 0:
             if tol.is_within(usage_ratio):
@@ -525,8 +621,12 @@ class ReplicaCalculator:
         tolerances: Tolerances | None,
         pods: Sequence[Pod],
     ) -> tuple[int, int]:
-        """``GetObjectMetricReplicas`` given the object's metric ``usage``: ``(replicas, usage)``."""
-        ratio = usage / target_usage
+        """``GetObjectMetricReplicas`` given the object's metric ``usage`` (milli).
+
+        Value target: ``ratio = usage / target``, then :meth:`get_usage_ratio_replica_count`.
+        Returns ``(replicas, usage)``.
+        """
+        ratio = float(usage) / float(target_usage)
         return self.get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods), usage
 
     def get_object_per_pod_metric_replicas(
@@ -536,13 +636,19 @@ class ReplicaCalculator:
         usage: int,
         tolerances: Tolerances | None,
     ) -> tuple[int, int]:
-        """``GetObjectPerPodMetricReplicas``: AverageValue over ``status.replicas``."""
+        """``GetObjectPerPodMetricReplicas``: AverageValue target over ``status.replicas``.
+
+        ``ratio = usage / (target × status_replicas)``; outside tolerance the proposal is
+        ``ceil(usage / target)``, else ``status_replicas``. Returns ``(replicas, usage per
+        pod rounded up)``; with 0 status replicas the division is Go's (ratio +Inf or NaN,
+        the per-pod usage Go's int64 of ±Inf/NaN, MinInt64 on amd64).
+        """
         tol = tolerances if tolerances is not None else self.default_tolerances
         replicas = status_replicas
-        ratio = usage / (float(target_average_usage) * float(replicas))
+        ratio = _go_div(float(usage), float(target_average_usage) * float(replicas))
         if not tol.is_within(ratio):
-            replicas = math.ceil(usage / target_average_usage)
-        return replicas, math.ceil(usage / status_replicas)
+            replicas = math.ceil(float(usage) / float(target_average_usage))
+        return replicas, _go_ceil_int64(_go_div(float(usage), float(status_replicas)))
 
     def get_external_metric_replicas(
         self,
@@ -552,14 +658,18 @@ class ReplicaCalculator:
         tolerances: Tolerances | None,
         pods: Sequence[Pod],
     ) -> tuple[int, int]:
-        """``GetExternalMetricReplicas``: the sum of all series (capped at MaxInt64)."""
+        """``GetExternalMetricReplicas``: Value target on the sum of all series (milli).
+
+        The sum saturates at MaxInt64 (upstream's overflow guard); then as
+        :meth:`get_object_metric_replicas`. Returns ``(replicas, usage)``.
+        """
         usage = 0
         for value in values:
             if value > 0 and usage > MAX_INT64 - value:
                 usage = MAX_INT64
                 break
             usage += value
-        ratio = usage / target_usage
+        ratio = float(usage) / float(target_usage)
         return self.get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods), usage
 
     def get_external_per_pod_metric_replicas(
@@ -569,7 +679,11 @@ class ReplicaCalculator:
         values: Iterable[int],
         tolerances: Tolerances | None,
     ) -> tuple[int, int]:
-        """``GetExternalPerPodMetricReplicas``: AverageValue of the summed series."""
+        """``GetExternalPerPodMetricReplicas``: AverageValue target on the summed series.
+
+        Like :meth:`get_object_per_pod_metric_replicas`, with the replica proposal capped
+        at MaxInt32 and a usage of MaxInt64 (overflowed sum) reported as is.
+        """
         tol = tolerances if tolerances is not None else self.default_tolerances
         usage = 0
         for value in values:
@@ -579,12 +693,29 @@ class ReplicaCalculator:
                 usage = MAX_INT64
                 break
         replicas = status_replicas
-        ratio = float(usage) / (float(target_usage_per_pod) * float(replicas))
+        ratio = _go_div(float(usage), float(target_usage_per_pod) * float(replicas))
         if not tol.is_within(ratio):
             result = math.ceil(float(usage) / float(target_usage_per_pod))
             replicas = MAX_INT32 if result > MAX_INT32 else result
         if float(usage) >= float(MAX_INT64):
-            usage = MAX_INT64
-        else:
-            usage = math.ceil(float(usage) / float(status_replicas))
-        return replicas, usage
+            return replicas, MAX_INT64
+        return replicas, _go_ceil_int64(_go_div(float(usage), float(status_replicas)))
+
+
+def _go_div(a: float, b: float) -> float:
+    """Go's float64 division: by zero gives ±Inf, or NaN for 0/0 (Python raises)."""
+    if b == 0.0:
+        if a == 0.0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _go_ceil_int64(x: float) -> int:
+    """``int64(math.Ceil(x))``; Go on amd64 turns NaN, ±Inf and out-of-range into MinInt64."""
+    if math.isnan(x) or math.isinf(x):
+        return MIN_INT64
+    value = math.ceil(x)
+    if value > MAX_INT64 or value < MIN_INT64:
+        return MIN_INT64
+    return value

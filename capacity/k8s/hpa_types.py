@@ -9,7 +9,8 @@ Mirrors, in snake_case:
   ``GenerateHPAScaleDownRules``, ``copyHPAScalingRules``);
 * ``kubernetes/kubernetes pkg/controller/podautoscaler/config/v1alpha1/defaults.go``
   (``RecommendedDefaultHPAControllerConfiguration``);
-* ``Tolerances`` from ``pkg/controller/podautoscaler/replica_calculator.go``.
+* ``Tolerances`` from ``pkg/controller/podautoscaler/replica_calculator.go``;
+* :class:`HPAVersionBehaviour`: what changed in the HPA controller between releases.
 
 Quantities are ints in milli-units (``Quantity.MilliValue()``); a ``tolerance`` is the
 float ``Quantity.AsApproximateFloat64()``; durations are seconds. The dataclasses are
@@ -19,7 +20,11 @@ treat them as immutable afterwards (the controller never mutates them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from capacity.k8s.resources import pod_level_resources_enabled
+from capacity.k8s.types import LabelSelector
 
 # --- metric source types (MetricSourceType) ---------------------------------------------
 OBJECT_METRIC_SOURCE_TYPE = "Object"
@@ -55,6 +60,7 @@ DEFAULT_CPU_UTILIZATION = 80
 MAX_INT32 = 2**31 - 1
 MIN_INT32 = -(2**31)
 MAX_INT64 = 2**63 - 1
+MIN_INT64 = -(2**63)
 
 
 class HPAError(Exception):
@@ -70,7 +76,7 @@ class MissingRequestError(HPAError):
 
 
 class UnsupportedMetricError(HPAError):
-    """A metric source this port does not evaluate (Object, External)."""
+    """A metric the caller gave no way to fetch (no metrics client for Pods/Object/External)."""
 
 
 # --- API types ------------------------------------------------------------------------------
@@ -92,10 +98,15 @@ class MetricTarget:
 
 @dataclass(slots=True)
 class MetricIdentifier:
-    """``MetricIdentifier``: metric name and optional label selector (match labels)."""
+    """``MetricIdentifier``: metric name and optional label selector.
+
+    ``selector`` is a :class:`~capacity.k8s.types.LabelSelector`, or a plain mapping of
+    match labels; None is a nil selector (upstream: ``labels.Nothing()`` for the metrics
+    API, printed ``nil``), ``{}`` an empty one (everything).
+    """
 
     name: str
-    selector: dict[str, str] | None = None
+    selector: LabelSelector | Mapping[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -126,7 +137,11 @@ class ContainerResourceMetricSource:
 
 @dataclass(slots=True)
 class PodsMetricSource:
-    """``PodsMetricSource``: a per-pod custom metric (AverageValue target)."""
+    """``PodsMetricSource``: a per-pod custom metric, averaged over the pods.
+
+    Only an AverageValue target (``target.average_value``, milli-units) is valid
+    (API validation); the controller reads it through ``MetricsClient.get_raw_metric``.
+    """
 
     metric: MetricIdentifier
     target: MetricTarget
@@ -134,7 +149,12 @@ class PodsMetricSource:
 
 @dataclass(slots=True)
 class ObjectMetricSource:
-    """``ObjectMetricSource`` (modelled as data only; the controller does not evaluate it)."""
+    """``ObjectMetricSource``: one metric of one Kubernetes object (``describedObject``).
+
+    Value target: the object's value against ``target.value``; AverageValue target: the
+    value divided by the target's ``status.replicas`` against ``target.average_value``
+    (both milli-units). Read through ``MetricsClient.get_object_metric``.
+    """
 
     described_object: CrossVersionObjectReference
     metric: MetricIdentifier
@@ -143,7 +163,11 @@ class ObjectMetricSource:
 
 @dataclass(slots=True)
 class ExternalMetricSource:
-    """``ExternalMetricSource`` (modelled as data only; the controller does not evaluate it)."""
+    """``ExternalMetricSource``: a metric from outside the cluster, summed over its series.
+
+    Value or AverageValue target (milli-units), as :class:`ObjectMetricSource`; read
+    through ``MetricsClient.get_external_metric`` with ``metric.selector``.
+    """
 
     metric: MetricIdentifier
     target: MetricTarget
@@ -331,6 +355,57 @@ class HPAControllerConfiguration:
 def recommended_default_hpa_controller_configuration() -> HPAControllerConfiguration:
     """``RecommendedDefaultHPAControllerConfiguration``."""
     return HPAControllerConfiguration()
+
+
+# --- behaviour by Kubernetes version ---------------------------------------------------------
+
+SUCCEEDED_PODS_IGNORED_MINOR = 38
+"""Succeeded pods are ignored like Failed ones from 1.38: kubernetes/kubernetes PR #141302
+(issue #141298), merged in August 2026 after the release-1.37 branch was cut (5 August
+2026, ``kubernetes/sig-release releases/release-1.37/README.md``) with no cherry-pick."""
+
+HPA_POD_LEVEL_RESOURCES_MINOR = 34
+"""The HPA uses pod-level requests from 1.34 (kubernetes/kubernetes PR #132430, in the
+1.34 release notes: ``kubernetes/sig-release releases/release-1.34/release-notes``); the
+``PodLevelResources`` gate is alpha from 1.32 but the 1.32/1.33 HPA ignores it."""
+
+HPA_POD_LEVEL_EXCLUDES_OVERHEAD_MINOR = 38
+"""The HPA leaves pod overhead out of pod-level requests from 1.38 (kubernetes/kubernetes
+PR #142154, in the 1.38 release notes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HPAVersionBehaviour:
+    """Which version-dependent HPA behaviours apply; all off = before 1.34.
+
+    ``ignore_succeeded_pods``: ``groupPods`` ignores Succeeded pods (1.38+).
+    ``pod_level_resources``: ``calculateRequests`` uses pod-level requests (1.34+, with the
+    ``PodLevelResources`` gate on). ``pod_level_requests_exclude_overhead``: those requests
+    leave out ``pod.spec.overhead`` (1.38+).
+    """
+
+    ignore_succeeded_pods: bool = False
+    pod_level_resources: bool = False
+    pod_level_requests_exclude_overhead: bool = False
+
+
+def hpa_version_behaviour(
+    kubernetes_minor: int | None, pod_level_resources_gate: bool | None = None
+) -> HPAVersionBehaviour:
+    """The :class:`HPAVersionBehaviour` of kube-controller-manager ``1.<kubernetes_minor>``.
+
+    ``pod_level_resources_gate`` overrides the ``PodLevelResources`` default of that
+    version (off in 1.32–1.33, on from 1.34); None = the default. An unknown version
+    (None) gives the old behaviour (everything off).
+    """
+    if kubernetes_minor is None:
+        return HPAVersionBehaviour()
+    gate = pod_level_resources_enabled(kubernetes_minor, pod_level_resources_gate)
+    return HPAVersionBehaviour(
+        ignore_succeeded_pods=kubernetes_minor >= SUCCEEDED_PODS_IGNORED_MINOR,
+        pod_level_resources=gate and kubernetes_minor >= HPA_POD_LEVEL_RESOURCES_MINOR,
+        pod_level_requests_exclude_overhead=kubernetes_minor >= HPA_POD_LEVEL_EXCLUDES_OVERHEAD_MINOR,
+    )
 
 
 # --- tolerances (replica_calculator.go) --------------------------------------------------
