@@ -21,6 +21,16 @@ The spec is taken as already defaulted by the API server
 (:func:`set_defaults_horizontal_pod_autoscaler`): ``min_replicas`` set, ``metrics``
 non-empty, ``behavior`` either None (legacy path) or with both rule sets filled.
 
+Version-dependent behaviour (``HorizontalController(kubernetes_minor=...)``, see
+:func:`hpa_version_behaviour`): Succeeded pods ignored like Failed ones from 1.38 (k/k
+PR #141302); pod-level requests (``PodLevelResources``, KEP-2837) used from 1.34 (k/k PR
+#132430), without pod overhead from 1.38 (k/k PR #142154). No version given = the
+behaviour of releases before 1.34.
+
+Pods, Object and External metrics are read through a :class:`MetricsClient` (upstream's
+``metricsclient.MetricsClient``): ``reconcile_autoscaler(..., metrics_client=...,
+status_replicas=..., selector=...)``.
+
 Differences from upstream (deliberate):
 
 * No API server, informers, work queue, events broadcaster or status writes: metrics and
@@ -29,22 +39,23 @@ Differences from upstream (deliberate):
   update (``FailedUpdateScale``/``FailedRescale``) and ``FailedGetScale`` cannot happen.
 * Selector handling (``validateAndParseSelector``: ``InvalidSelector``,
   ``AmbiguousSelector``, ``SelectorRequired``) is not modelled: ``pods`` are the selected
-  pods.
-* Object and External metrics are not evaluated by the controller: they fail with
-  ``FailedGetObjectMetric`` / ``FailedGetExternalMetric`` (an :class:`UnsupportedMetricError`
-  text), so with other valid metrics they only block scale-down, as any failing metric
-  does. Their arithmetic is available on :class:`ReplicaCalculator` with values as
-  arguments. Pods metrics are evaluated only when ``get_pods_metric`` is given.
+  pods. Metric selectors are data (a :class:`LabelSelector` or match labels) handed to
+  the metrics client, so ``LabelSelectorAsSelector`` cannot fail.
+* A Pods, Object or External metric with no client to read it fails as a client error
+  would (``FailedGetPodsMetric``/``FailedGetObjectMetric``/``FailedGetExternalMetric``),
+  so with other valid metrics it only blocks scale-down. A Pods metric without an
+  AverageValue target fails (upstream would dereference nil).
+* Object Value and External Value proposals carry the client's timestamp (upstream
+  returns a zero time from ``getUsageRatioReplicaCount``; it only logs it).
 * ``ReconcileResult.conditions`` holds the conditions set during this reconcile (one per
   type, first-set order), not the persisted status list; messages are upstream's.
   ``LastTransitionTime`` is not tracked.
 * When every metric fails, upstream leaves ``status.desiredReplicas`` at its previous
   value; here ``desired_replicas`` is the current count and ``rescale`` is false. The
   error text names the HPA key instead of ``Kind/namespace/name``.
-* Pod-level resources (``PodLevelResources``) are not modelled: requests always come
-  from containers (plus restartable init containers).
 * ``get_resource_replicas`` with an empty metrics map raises the metrics client's error
-  ("no metrics returned from resource metrics API"), since the metrics are an argument.
+  ("no metrics returned from resource metrics API"), since the metrics are an argument;
+  likewise empty Pods/External results get the REST client's "no metrics returned" error.
 * Upstream mutates its metrics map and its per-reconcile HPA copy (scale-down window);
   these functions never mutate their arguments. ``get_resource_replicas`` computes the
   rebalancing on sums in one pass; the result is the same (tested against a literal port).
@@ -52,7 +63,8 @@ Differences from upstream (deliberate):
   (default on, as in beta, 1.35+); the legacy ``scaleUpLimitFactor``/``Minimum`` package
   variables are constructor arguments.
 * int32/int64 overflow is not emulated except where upstream caps explicitly (MaxInt32
-  replica counts, MaxInt64 external sums).
+  replica counts, MaxInt64 external sums) and Go's float division by zero in the
+  per-pod Object/External paths (0 status replicas).
 """
 
 from __future__ import annotations
@@ -65,11 +77,15 @@ from capacity.k8s.hpa_controller import (
     SCALE_UP_LIMIT_MINIMUM,
     Condition,
     Event,
+    ExternalMetricGetter,
     HorizontalController,
+    MetricsClient,
     MetricsGetter,
     MetricStatus,
     NormalizationArg,
+    ObjectMetricGetter,
     PodsMetricsGetter,
+    RawMetricGetter,
     ReconcileResult,
     TimestampedRecommendation,
     TimestampedScaleEvent,
@@ -83,6 +99,7 @@ from capacity.k8s.hpa_controller import (
 )
 from capacity.k8s.hpa_replica_calculator import (
     ReplicaCalculator,
+    calculate_pod_level_requests,
     calculate_pod_requests,
     calculate_pod_requests_from_containers,
     calculate_requests,
@@ -99,6 +116,8 @@ from capacity.k8s.hpa_types import (
     DEFAULT_CPU_UTILIZATION,
     DISABLED_POLICY_SELECT,
     EXTERNAL_METRIC_SOURCE_TYPE,
+    HPA_POD_LEVEL_EXCLUDES_OVERHEAD_MINOR,
+    HPA_POD_LEVEL_RESOURCES_MINOR,
     MAX_CHANGE_POLICY_SELECT,
     MIN_CHANGE_POLICY_SELECT,
     OBJECT_METRIC_SOURCE_TYPE,
@@ -110,6 +129,7 @@ from capacity.k8s.hpa_types import (
     RESOURCE_METRIC_SOURCE_TYPE,
     SCALING_ACTIVE,
     SCALING_LIMITED,
+    SUCCEEDED_PODS_IGNORED_MINOR,
     UTILIZATION_METRIC_TYPE,
     VALUE_METRIC_TYPE,
     ContainerResourceMetricSource,
@@ -121,6 +141,7 @@ from capacity.k8s.hpa_types import (
     HPAError,
     HPAScalingPolicy,
     HPAScalingRules,
+    HPAVersionBehaviour,
     MetricIdentifier,
     MetricSpec,
     MetricsUnavailableError,
@@ -134,10 +155,12 @@ from capacity.k8s.hpa_types import (
     copy_hpa_scaling_rules,
     generate_hpa_scale_down_rules,
     generate_hpa_scale_up_rules,
+    hpa_version_behaviour,
     recommended_default_hpa_controller_configuration,
     set_defaults_horizontal_pod_autoscaler,
     set_defaults_horizontal_pod_autoscaler_behavior,
 )
+from capacity.k8s.types import LabelSelector, LabelSelectorRequirement, label_selector_string
 
 __all__ = [
     "ABLE_TO_SCALE",
@@ -146,6 +169,8 @@ __all__ = [
     "DEFAULT_CPU_UTILIZATION",
     "DISABLED_POLICY_SELECT",
     "EXTERNAL_METRIC_SOURCE_TYPE",
+    "HPA_POD_LEVEL_EXCLUDES_OVERHEAD_MINOR",
+    "HPA_POD_LEVEL_RESOURCES_MINOR",
     "MAX_CHANGE_POLICY_SELECT",
     "MIN_CHANGE_POLICY_SELECT",
     "OBJECT_METRIC_SOURCE_TYPE",
@@ -162,31 +187,39 @@ __all__ = [
     "SCALE_UP_LIMIT_MINIMUM",
     "SCALING_ACTIVE",
     "SCALING_LIMITED",
+    "SUCCEEDED_PODS_IGNORED_MINOR",
     "UTILIZATION_METRIC_TYPE",
     "VALUE_METRIC_TYPE",
     "Condition",
     "ContainerResourceMetricSource",
     "CrossVersionObjectReference",
     "Event",
+    "ExternalMetricGetter",
     "ExternalMetricSource",
     "HPAControllerConfiguration",
     "HPAError",
     "HPAScalingPolicy",
     "HPAScalingRules",
+    "HPAVersionBehaviour",
     "HorizontalController",
     "HorizontalPodAutoscalerBehavior",
     "HorizontalPodAutoscalerSpec",
+    "LabelSelector",
+    "LabelSelectorRequirement",
     "MetricIdentifier",
     "MetricSpec",
     "MetricStatus",
     "MetricTarget",
+    "MetricsClient",
     "MetricsGetter",
     "MetricsUnavailableError",
     "MissingRequestError",
     "NormalizationArg",
+    "ObjectMetricGetter",
     "ObjectMetricSource",
     "PodsMetricSource",
     "PodsMetricsGetter",
+    "RawMetricGetter",
     "ReconcileResult",
     "ReplicaCalculator",
     "ResourceMetricSource",
@@ -194,6 +227,7 @@ __all__ = [
     "TimestampedScaleEvent",
     "Tolerances",
     "UnsupportedMetricError",
+    "calculate_pod_level_requests",
     "calculate_pod_requests",
     "calculate_pod_requests_from_containers",
     "calculate_requests",
@@ -210,6 +244,8 @@ __all__ = [
     "get_replicas_change_per_period",
     "get_resource_utilization_ratio",
     "group_pods",
+    "hpa_version_behaviour",
+    "label_selector_string",
     "mark_scale_events_outdated",
     "recommended_default_hpa_controller_configuration",
     "remove_metrics_for_pods",

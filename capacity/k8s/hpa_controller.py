@@ -12,21 +12,31 @@ Mirrors ``kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go``:
 
 The controller holds upstream's per-HPA memory (``recommendations``, ``scale_up_events``,
 ``scale_down_events``, keyed by the HPA key). It does not talk to an API server: the
-caller passes the scale target's ``spec.replicas``, the selected pods and a metrics
-getter, and applies ``ReconcileResult.desired_replicas`` itself when ``rescale`` is true.
+caller passes the scale target's ``spec.replicas``, the selected pods, a resource metrics
+getter and, for Pods/Object/External metrics, a :class:`MetricsClient` (upstream's
+``metricsclient.MetricsClient`` of ``pkg/controller/podautoscaler/metrics/interfaces.go``),
+and applies ``ReconcileResult.desired_replicas`` itself when ``rescale`` is true.
 Times are float seconds; Go's ``Before``/``After`` are strict ``<``/``>``.
+
+Pods, Object and External metrics follow ``computeStatusForPodsMetric``,
+``computeStatusForObjectMetric`` and ``computeStatusForExternalMetric`` and the
+calculator's ``GetMetricReplicas``, ``GetObjectMetricReplicas``,
+``GetObjectPerPodMetricReplicas``, ``GetExternalMetricReplicas`` and
+``GetExternalPerPodMetricReplicas``, with their error texts, conditions and events
+(``FailedGetPodsMetric``, ``FailedGetObjectMetric``, ``FailedGetExternalMetric``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from capacity.k8s.hpa_replica_calculator import ReplicaCalculator
 from capacity.k8s.hpa_types import (
     ABLE_TO_SCALE,
+    AVERAGE_VALUE_METRIC_TYPE,
     CONTAINER_RESOURCE_METRIC_SOURCE_TYPE,
     DISABLED_POLICY_SELECT,
     EXTERNAL_METRIC_SOURCE_TYPE,
@@ -40,18 +50,31 @@ from capacity.k8s.hpa_types import (
     RESOURCE_METRIC_SOURCE_TYPE,
     SCALING_ACTIVE,
     SCALING_LIMITED,
+    VALUE_METRIC_TYPE,
+    CrossVersionObjectReference,
+    ExternalMetricSource,
     HorizontalPodAutoscalerBehavior,
     HorizontalPodAutoscalerSpec,
     HPAError,
     HPAScalingRules,
+    HPAVersionBehaviour,
     MetricSpec,
     MetricTarget,
+    ObjectMetricSource,
+    PodsMetricSource,
     Tolerances,
     UnsupportedMetricError,
     generate_hpa_scale_down_rules,
     generate_hpa_scale_up_rules,
+    hpa_version_behaviour,
 )
-from capacity.k8s.types import Pod, PodMetricsInfo
+from capacity.k8s.types import (
+    LabelSelector,
+    Pod,
+    PodMetricsInfo,
+    is_pod_active,
+    label_selector_string,
+)
 
 SCALE_UP_LIMIT_FACTOR = 2.0
 """``scaleUpLimitFactor`` of the legacy path (upstream tests raise it to 8)."""
@@ -71,7 +94,36 @@ Event = tuple[str, str, str]
 MetricsGetter = Callable[[str, str], PodMetricsInfo]
 """``get_metrics(resource, container)``; container "" = whole-pod sum. May raise HPAError."""
 PodsMetricsGetter = Callable[[str], PodMetricsInfo]
-"""``get_pods_metric(metric_name)`` for Pods metrics. May raise HPAError."""
+"""``get_pods_metric(metric_name)`` for Pods metrics (older, simpler form of
+``MetricsClient.get_raw_metric``). May raise HPAError."""
+
+Selector = LabelSelector | Mapping[str, str] | None
+"""A label selector: :class:`~capacity.k8s.types.LabelSelector`, match labels, or nil."""
+RawMetricGetter = Callable[[str, str, Mapping[str, str], Selector], tuple[PodMetricsInfo, float]]
+"""``GetRawMetric(metric_name, namespace, selector_labels, metric_selector)`` →
+``(pod name → PodMetric, timestamp)``; values in milli-units."""
+ObjectMetricGetter = Callable[[str, str, CrossVersionObjectReference, Selector], tuple[int, float]]
+"""``GetObjectMetric(metric_name, namespace, described_object, metric_selector)`` →
+``(value_milli, timestamp)``."""
+ExternalMetricGetter = Callable[[str, str, Selector], tuple[Sequence[int], float]]
+"""``GetExternalMetric(metric_name, namespace, selector)`` → ``(milli values, timestamp)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsClient:
+    """``metricsclient.MetricsClient`` for the custom and external metrics APIs.
+
+    Mirrors ``pkg/controller/podautoscaler/metrics/interfaces.go`` (the resource metrics
+    API stays the ``get_metrics`` argument of :meth:`HorizontalController.reconcile_autoscaler`).
+    Each getter may raise :class:`~capacity.k8s.hpa_types.HPAError`; its text is the
+    client's (upstream's REST client says e.g. "unable to fetch metrics from custom
+    metrics API: …") and the controller wraps it as upstream does. A getter left None
+    fails that metric type as a client error would.
+    """
+
+    get_raw_metric: RawMetricGetter | None = None
+    get_object_metric: ObjectMetricGetter | None = None
+    get_external_metric: ExternalMetricGetter | None = None
 
 # Messages that do not depend on data, built once.
 _MSG_GET_SCALE = "the HPA controller was able to get the target's current scale"
@@ -114,8 +166,11 @@ class TimestampedScaleEvent:
 class MetricStatus(NamedTuple):
     """The part of ``MetricStatus`` the simulation plots.
 
-    ``average_utilization`` is a percent (Utilization targets only); ``average_value`` is
-    milli-units (the raw per-pod average).
+    ``name`` is the resource name (Resource, ContainerResource) or the metric name (Pods,
+    Object, External). ``average_utilization`` is a percent (Utilization targets only);
+    ``average_value`` is milli-units (the per-pod average: raw resource usage, Pods
+    metric, Object/External AverageValue); ``value`` is milli-units (Object/External
+    Value targets: the object's value or the sum of the external series).
     """
 
     type: str
@@ -123,6 +178,7 @@ class MetricStatus(NamedTuple):
     container: str
     average_utilization: int | None
     average_value: int | None
+    value: int | None = None
 
 
 @dataclass(slots=True)
@@ -333,6 +389,12 @@ class HorizontalController:
     off, in 1.33; beta, on, from 1.35): when off, per-HPA ``behavior.*.tolerance`` is
     ignored. ``scale_up_limit_factor``/``scale_up_limit_minimum`` are the legacy path's
     package variables (upstream tests set the factor to 8).
+
+    ``kubernetes_minor`` selects the version-dependent replica calculation
+    (:func:`~capacity.k8s.hpa_types.hpa_version_behaviour`: Succeeded pods ignored from
+    1.38, pod-level requests from 1.34, without overhead from 1.38);
+    ``pod_level_resources`` overrides that version's ``PodLevelResources`` gate default.
+    None (the default) keeps the behaviour of releases before 1.34.
     """
 
     def __init__(
@@ -345,14 +407,24 @@ class HorizontalController:
         configurable_tolerance: bool = True,
         scale_up_limit_factor: float = SCALE_UP_LIMIT_FACTOR,
         scale_up_limit_minimum: float = SCALE_UP_LIMIT_MINIMUM,
+        kubernetes_minor: int | None = None,
+        pod_level_resources: bool | None = None,
     ) -> None:
         self.downscale_stabilisation_window = downscale_stabilisation_window
         self.tolerance = tolerance
         self.configurable_tolerance = configurable_tolerance
         self.scale_up_limit_factor = scale_up_limit_factor
         self.scale_up_limit_minimum = scale_up_limit_minimum
+        self.kubernetes_minor = kubernetes_minor
+        self.version_behaviour: HPAVersionBehaviour = hpa_version_behaviour(
+            kubernetes_minor, pod_level_resources
+        )
+        vb = self.version_behaviour
         self.replica_calc = ReplicaCalculator(
-            tolerance, cpu_initialization_period, delay_of_initial_readiness_status
+            tolerance, cpu_initialization_period, delay_of_initial_readiness_status,
+            ignore_succeeded_pods=vb.ignore_succeeded_pods,
+            pod_level_resources=vb.pod_level_resources,
+            pod_level_requests_exclude_overhead=vb.pod_level_requests_exclude_overhead,
         )
         self.recommendations: dict[str, list[TimestampedRecommendation]] = {}
         self.scale_up_events: dict[str, list[TimestampedScaleEvent]] = {}
@@ -403,6 +475,11 @@ class HorizontalController:
         conditions: dict[str, Condition] | None = None,
         events: list[Event] | None = None,
         get_pods_metric: PodsMetricsGetter | None = None,
+        *,
+        metrics_client: MetricsClient | None = None,
+        status_replicas: int | None = None,
+        selector: Mapping[str, str] | None = None,
+        namespace: str = "default",
     ) -> tuple[int, str, list[MetricStatus | None], float, HPAError | None]:
         """``computeReplicasForMetrics``: the max proposal over the spec's metrics.
 
@@ -411,9 +488,16 @@ class HorizontalController:
         would scale below ``spec_replicas`` (only scale-up is trusted with partial
         metrics). With partial failures that still allow a scale-up, ``error`` is set
         too. Sets the ScalingActive condition into ``conditions``.
+
+        ``status_replicas`` is the scale target's ``status.replicas`` (Object and External
+        AverageValue targets divide by it); None counts the active pods (not terminal,
+        not being deleted), as a ReplicaSet's status does. ``selector`` (the target's pod
+        selector labels) and ``namespace`` are passed to ``metrics_client``.
         """
         if conditions is None:
             conditions = {}
+        if status_replicas is None:
+            status_replicas = sum(1 for p in pods if is_pod_active(p))
         metric_specs = spec.metrics
         tolerances = self.tolerances_for_hpa(spec)
         statuses: list[MetricStatus | None] = [None] * len(metric_specs)
@@ -426,7 +510,8 @@ class HorizontalController:
         for i, metric_spec in enumerate(metric_specs):
             proposal, name, ts, status, condition, err = self.compute_replicas_for_metric(
                 spec, metric_spec, spec_replicas, pods, get_metrics, now, tolerances, events,
-                get_pods_metric,
+                get_pods_metric, metrics_client=metrics_client, status_replicas=status_replicas,
+                selector=selector, namespace=namespace,
             )
             if err is not None:
                 if invalid == 0:
@@ -466,17 +551,26 @@ class HorizontalController:
         tolerances: Tolerances | None = None,
         events: list[Event] | None = None,
         get_pods_metric: PodsMetricsGetter | None = None,
+        *,
+        metrics_client: MetricsClient | None = None,
+        status_replicas: int | None = None,
+        selector: Mapping[str, str] | None = None,
+        namespace: str = "default",
     ) -> tuple[int, str, float, MetricStatus | None, Condition | None, HPAError | None]:
         """``computeReplicasForMetric``: one metric's proposal.
 
         Returns ``(replicas, metric name, timestamp, status, condition, error)``; on error
         ``condition`` is the ScalingActive=False condition upstream would set and a
-        Warning event with the condition's reason is appended to ``events``.
-        Resource and ContainerResource (Utilization, AverageValue) and Pods (when
-        ``get_pods_metric`` is given) are evaluated; Object and External are not.
+        Warning event with the condition's reason is appended to ``events``. Every
+        source type is evaluated: Resource and ContainerResource through ``get_metrics``;
+        Pods, Object and External through ``metrics_client`` (Pods also through the older
+        ``get_pods_metric``). A type without a way to fetch it fails with its
+        ``FailedGet…Metric`` reason. ``status_replicas`` None counts the active pods.
         """
         if tolerances is None:
             tolerances = self.tolerances_for_hpa(spec)
+        if status_replicas is None:
+            status_replicas = sum(1 for p in pods if is_pod_active(p))
         mtype = metric_spec.type
         if mtype == RESOURCE_METRIC_SOURCE_TYPE and metric_spec.resource is not None:
             src = metric_spec.resource
@@ -502,28 +596,40 @@ class HorizontalController:
                 err = HPAError(f"failed to get {csrc.container} container metric value: {e}")
                 return 0, "", 0.0, None, cond, err
             return replicas, name, ts, status, None, None
-        if mtype == PODS_METRIC_SOURCE_TYPE and metric_spec.pods is not None:
-            psrc = metric_spec.pods
+        if mtype == PODS_METRIC_SOURCE_TYPE:
             try:
-                replicas, ts, status = self._pods_metric(
-                    spec_replicas, psrc.metric.name, psrc.target, pods, get_pods_metric, now,
-                    tolerances,
+                replicas, ts, name, status = self._pods_metric(
+                    spec_replicas, metric_spec.pods, pods, get_pods_metric, metrics_client, now,
+                    tolerances, namespace, selector,
                 )
             except HPAError as e:
-                cond = self._unable(events, "FailedGetPodsMetric", e)
+                cond = self._unable(events, "FailedGetPodsMetric", _cause(e))
                 return 0, "", 0.0, None, cond, HPAError(f"failed to get pods metric value: {e}")
-            return replicas, "pods metric " + psrc.metric.name, ts, status, None, None
+            return replicas, name, ts, status, None, None
         if mtype == OBJECT_METRIC_SOURCE_TYPE:
-            e = UnsupportedMetricError("Object metrics are not evaluated by this simulator")
-            cond = self._unable(events, "FailedGetObjectMetric", e)
-            return 0, "", 0.0, None, cond, HPAError(f"failed to get object metric value: {e}")
+            try:
+                replicas, ts, name, status = self._object_metric(
+                    spec_replicas, status_replicas, metric_spec.object, pods, metrics_client,
+                    tolerances, namespace,
+                )
+            except HPAError as e:
+                cond = self._unable(events, "FailedGetObjectMetric", _cause(e))
+                return 0, "", 0.0, None, cond, HPAError(f"failed to get object metric value: {e}")
+            return replicas, name, ts, status, None, None
         if mtype == EXTERNAL_METRIC_SOURCE_TYPE:
-            e = UnsupportedMetricError("External metrics are not evaluated by this simulator")
-            cond = self._unable(events, "FailedGetExternalMetric", e)
-            name = metric_spec.external.metric.name if metric_spec.external else ""
-            return 0, "", 0.0, None, cond, HPAError(
-                f"failed to get {name} external metric value: {e}"
-            )
+            esrc = metric_spec.external
+            try:
+                replicas, ts, name, status = self._external_metric(
+                    spec_replicas, status_replicas, esrc, pods, metrics_client, tolerances,
+                    namespace,
+                )
+            except HPAError as e:
+                cond = self._unable(events, "FailedGetExternalMetric", _cause(e))
+                mname = esrc.metric.name if esrc is not None else ""
+                return 0, "", 0.0, None, cond, HPAError(
+                    f"failed to get {mname} external metric value: {e}"
+                )
+            return replicas, name, ts, status, None, None
         e = HPAError(f'unknown metric source type "{mtype}"')
         return 0, "", 0.0, None, self._unable(events, "InvalidMetricSourceType", e), e
 
@@ -584,28 +690,133 @@ class HorizontalController:
     def _pods_metric(
         self,
         current_replicas: int,
-        metric_name: str,
-        target: MetricTarget,
+        src: PodsMetricSource | None,
         pods: Sequence[Pod],
         get_pods_metric: PodsMetricsGetter | None,
+        client: MetricsClient | None,
         now: float,
         tolerances: Tolerances,
-    ) -> tuple[int, float, MetricStatus]:
-        """``computeStatusForPodsMetric``."""
-        if get_pods_metric is None:
-            raise UnsupportedMetricError(
-                f"unable to get metric {metric_name}: no pods metrics getter was given"
-            )
-        if target.average_value is None:
+        namespace: str,
+        selector: Mapping[str, str] | None,
+    ) -> tuple[int, float, str, MetricStatus]:
+        """``computeStatusForPodsMetric`` with ``GetMetricReplicas``.
+
+        Raises :class:`HPAError` with the condition's text ("unable to get metric %s: %v"
+        for a client error, or the calculator's error).
+        """
+        if src is None or src.target.average_value is None:
+            # Upstream dereferences Pods.Target.AverageValue (API validation requires it);
+            # a spec without it fails here instead of crashing.
             raise HPAError("invalid pods metric source: no average value target was set")
+        name = src.metric.name
+        raw_getter = client.get_raw_metric if client is not None else None
+        if raw_getter is None and get_pods_metric is None:
+            raise UnsupportedMetricError(
+                f"unable to get metric {name}: no custom metrics client was given"
+            )
+        timestamp: float | None = None
         try:
-            metrics = get_pods_metric(metric_name)
+            if raw_getter is not None:
+                metrics, timestamp = raw_getter(name, namespace, selector or {}, src.metric.selector)
+            else:
+                assert get_pods_metric is not None
+                metrics = get_pods_metric(name)
+            if not metrics:
+                # what the REST metrics client returns for an empty list
+                raise HPAError("no metrics returned from custom metrics API")
         except HPAError as e:
-            raise HPAError(f"unable to get metric {metric_name}: {e}") from e
-        replicas, usage, ts = self.replica_calc.get_metric_replicas(
-            current_replicas, target.average_value, metric_name, tolerances, pods, metrics, now
+            raise HPAError(f"unable to get metric {name}: {e}") from e
+        replicas, usage = self.replica_calc.calc_plain_metric_replicas(
+            metrics, current_replicas, src.target.average_value, tolerances, pods, "", now
         )
-        return replicas, ts, MetricStatus(PODS_METRIC_SOURCE_TYPE, metric_name, "", None, usage)
+        if timestamp is None:
+            timestamp = next(iter(metrics.values())).timestamp
+        status = MetricStatus(PODS_METRIC_SOURCE_TYPE, name, "", None, usage)
+        return replicas, timestamp, "pods metric " + name, status
+
+    def _object_metric(
+        self,
+        spec_replicas: int,
+        status_replicas: int,
+        src: ObjectMetricSource | None,
+        pods: Sequence[Pod],
+        client: MetricsClient | None,
+        tolerances: Tolerances,
+        namespace: str,
+    ) -> tuple[int, float, str, MetricStatus]:
+        """``computeStatusForObjectMetric`` with ``GetObjectMetricReplicas`` (Value target)
+        or ``GetObjectPerPodMetricReplicas`` (AverageValue target, over ``status_replicas``).
+
+        The metric name is "<Kind> metric <name>" for Value and, as upstream prints it,
+        "external metric <name>(<selector>)" for AverageValue.
+        """
+        if src is None:
+            raise HPAError(_ERR_OBJECT_TARGET)
+        target = src.target
+        name = src.metric.name
+        obj = src.described_object
+        if target.type == VALUE_METRIC_TYPE and target.value is not None:
+            usage, timestamp = _fetch_object(client, name, namespace, obj, src.metric.selector)
+            replicas, usage = self.replica_calc.get_object_metric_replicas(
+                spec_replicas, target.value, usage, tolerances, pods
+            )
+            status = MetricStatus(OBJECT_METRIC_SOURCE_TYPE, name, "", None, None, usage)
+            return replicas, timestamp, f"{obj.kind} metric {name}", status
+        if target.type == AVERAGE_VALUE_METRIC_TYPE and target.average_value is not None:
+            try:
+                usage, timestamp = _fetch_object(client, name, namespace, obj, src.metric.selector)
+                replicas, average = self.replica_calc.get_object_per_pod_metric_replicas(
+                    status_replicas, target.average_value, usage, tolerances
+                )
+            except HPAError as e:
+                raise _StatusError(f"failed to get {name} object metric: {e}", e) from e
+            status = MetricStatus(OBJECT_METRIC_SOURCE_TYPE, name, "", None, average)
+            metric_name = f"external metric {name}({label_selector_string(src.metric.selector)})"
+            return replicas, timestamp, metric_name, status
+        raise HPAError(_ERR_OBJECT_TARGET)
+
+    def _external_metric(
+        self,
+        spec_replicas: int,
+        status_replicas: int,
+        src: ExternalMetricSource | None,
+        pods: Sequence[Pod],
+        client: MetricsClient | None,
+        tolerances: Tolerances,
+        namespace: str,
+    ) -> tuple[int, float, str, MetricStatus]:
+        """``computeStatusForExternalMetric`` with ``GetExternalPerPodMetricReplicas``
+        (AverageValue target, checked first) or ``GetExternalMetricReplicas`` (Value).
+
+        The metric name is "external metric <name>(<selector>)".
+        """
+        if src is None:
+            raise HPAError(_ERR_EXTERNAL_TARGET)
+        target = src.target
+        name = src.metric.name
+        sel = src.metric.selector
+        metric_name = f"external metric {name}({label_selector_string(sel)})"
+        if target.average_value is not None:
+            try:
+                values, timestamp = _fetch_external(client, name, namespace, sel)
+                replicas, average = self.replica_calc.get_external_per_pod_metric_replicas(
+                    status_replicas, target.average_value, values, tolerances
+                )
+            except HPAError as e:
+                raise _StatusError(f"failed to get {name} external metric: {e}", e) from e
+            status = MetricStatus(EXTERNAL_METRIC_SOURCE_TYPE, name, "", None, average)
+            return replicas, timestamp, metric_name, status
+        if target.value is not None:
+            try:
+                values, timestamp = _fetch_external(client, name, namespace, sel)
+                replicas, usage = self.replica_calc.get_external_metric_replicas(
+                    spec_replicas, target.value, values, tolerances, pods
+                )
+            except HPAError as e:
+                raise _StatusError(f"failed to get external metric {name}: {e}", e) from e
+            status = MetricStatus(EXTERNAL_METRIC_SOURCE_TYPE, name, "", None, None, usage)
+            return replicas, timestamp, metric_name, status
+        raise HPAError(_ERR_EXTERNAL_TARGET)
 
     # -- legacy path (behavior == nil) -----------------------------------------------------
 
@@ -866,19 +1077,35 @@ class HorizontalController:
         now: float,
         get_pods_metric: PodsMetricsGetter | None = None,
         metrics_key: Hashable | None = None,
+        *,
+        metrics_client: MetricsClient | None = None,
+        status_replicas: int | None = None,
+        selector: Mapping[str, str] | None = None,
+        namespace: str | None = None,
     ) -> ReconcileResult:
         """``reconcileAutoscaler`` for one HPA at time ``now``.
 
         ``spec`` must already be defaulted (:func:`set_defaults_horizontal_pod_autoscaler`);
         ``current_replicas`` is the target's ``spec.replicas``; ``pods`` the pods its
-        selector matches. The caller applies ``desired_replicas`` when ``rescale``.
+        selector matches; ``get_metrics`` the resource metrics API. The caller applies
+        ``desired_replicas`` when ``rescale``.
+
+        Pods, Object and External metrics are read through ``metrics_client`` (Pods also
+        through the older ``get_pods_metric``, used when the client has no
+        ``get_raw_metric``). ``status_replicas`` is the target's ``status.replicas``
+        (None: the active pods are counted); ``selector`` its pod selector labels, passed
+        to ``get_raw_metric``; ``namespace`` the HPA's namespace (None: the part of
+        ``key`` before "/", else "default").
 
         Not upstream: ``metrics_key`` lets a caller that knows when the inputs of
         ``computeReplicasForMetrics`` are unchanged (same pods in the same states, same
-        metric values, no pod within the CPU initialization period, same current
+        metric values, including the Pods/Object/External values the client would
+        return, no pod within the CPU initialization period, same current and status
         replicas) skip recomputing it: when the key equals the previous call's for this
         HPA, that result is reused. Stabilization and rate limits always run.
         """
+        if namespace is None:
+            namespace = key.split("/", 1)[0] if "/" in key else "default"
         conditions: dict[str, Condition] = {
             ABLE_TO_SCALE: (ABLE_TO_SCALE, TRUE, "SucceededGetScale", _MSG_GET_SCALE)
         }
@@ -916,7 +1143,8 @@ class HorizontalController:
                 cond_before = dict(conditions)
                 computed = self.compute_replicas_for_metrics(
                     spec, current_replicas, pods, get_metrics, now, conditions, events,
-                    get_pods_metric,
+                    get_pods_metric, metrics_client=metrics_client,
+                    status_replicas=status_replicas, selector=selector, namespace=namespace,
                 )
                 if metrics_key is not None:
                     changed = {k: v for k, v in conditions.items() if cond_before.get(k) != v}
@@ -978,3 +1206,69 @@ def _fetch(get_metrics: MetricsGetter, resource: str, container: str) -> PodMetr
         return get_metrics(resource, container)
     except HPAError as e:
         raise HPAError(f"unable to get metrics for resource {resource}: {e}") from e
+
+
+_ERR_OBJECT_TARGET = (
+    "invalid object metric source: neither a value target nor an average value target was set"
+)
+_ERR_EXTERNAL_TARGET = (
+    "invalid external metric source: neither a value target nor an average value target was set"
+)
+
+
+class _StatusError(HPAError):
+    """A ``computeStatusFor*Metric`` error that returns more than its condition says.
+
+    ``str(self)`` is the returned error; ``cause`` the error of the condition and event.
+    """
+
+    def __init__(self, returned: str, cause: HPAError) -> None:
+        super().__init__(returned)
+        self.cause = cause
+
+
+def _cause(err: HPAError) -> HPAError:
+    """The error the condition and the event report."""
+    return err.cause if isinstance(err, _StatusError) else err
+
+
+def _fetch_object(
+    client: MetricsClient | None,
+    name: str,
+    namespace: str,
+    obj: CrossVersionObjectReference,
+    metric_selector: Selector,
+) -> tuple[int, float]:
+    """The client call of ``GetObjectMetricReplicas``/``GetObjectPerPodMetricReplicas``.
+
+    Upstream's message passes its arguments out of order, so it reads
+    "unable to get metric <name>: <Kind> on <namespace> <object>/<error>".
+    """
+    try:
+        if client is None or client.get_object_metric is None:
+            raise UnsupportedMetricError("no custom metrics client was given")
+        return client.get_object_metric(name, namespace, obj, metric_selector)
+    except HPAError as e:
+        raise HPAError(f"unable to get metric {name}: {obj.kind} on {namespace} {obj.name}/{e}") from e
+
+
+def _fetch_external(
+    client: MetricsClient | None, name: str, namespace: str, metric_selector: Selector
+) -> tuple[Sequence[int], float]:
+    """The client call of ``GetExternalMetricReplicas``/``GetExternalPerPodMetricReplicas``.
+
+    An empty list is the REST client's error ("no metrics returned from external metrics
+    API"); the message is "unable to get external metric <ns>/<name>/<selector>: <error>".
+    """
+    try:
+        if client is None or client.get_external_metric is None:
+            raise UnsupportedMetricError("no external metrics client was given")
+        values, timestamp = client.get_external_metric(name, namespace, metric_selector)
+        if not values:
+            raise HPAError("no metrics returned from external metrics API")
+        return values, timestamp
+    except HPAError as e:
+        raise HPAError(
+            f"unable to get external metric {namespace}/{name}/"
+            f"{label_selector_string(metric_selector)}: {e}"
+        ) from e
