@@ -162,12 +162,6 @@ class Series:
         """Sample timestamps in seconds."""
         return self.t_ms / 1000.0
 
-    def _append(self, t_ms: np.ndarray, v: np.ndarray) -> None:
-        self.t_ms = np.concatenate([self.t_ms, t_ms])
-        self.v = np.concatenate([self.v, v])
-        self._clean = None
-        self._resets = None
-
     def clean(self) -> tuple[np.ndarray, np.ndarray]:
         """Samples without staleness markers (what range selectors see)."""
         if self._clean is None:
@@ -229,8 +223,20 @@ class SeriesStore:
             if len(s.t_ms) and t_ms[0] <= s.t_ms[-1]:
                 raise ValueError(f"series {_fmt_labels(key)}: appended samples start at "
                                  f"{t_ms[0] / 1000}s, not after {s.t_ms[-1] / 1000}s")
-            s._append(t_ms, vv)
+            # A new object rather than an in-place append: overlays share Series objects.
+            s = Series(key, np.concatenate([s.t_ms, t_ms]), np.concatenate([s.v, vv]))
+            self._by_key[key] = s
+            same = self._by_name[name]
+            same[next(i for i, x in enumerate(same) if x.labels == key)] = s
         return s
+
+    def overlay(self) -> SeriesStore:
+        """A new store holding these series (shared, not copied); what is added to the new
+        store does not appear in this one."""
+        out = SeriesStore(self.scrape_interval)
+        out._by_key = dict(self._by_key)
+        out._by_name = {k: list(v) for k, v in self._by_name.items()}
+        return out
 
     def __len__(self) -> int:
         return len(self._by_key)
