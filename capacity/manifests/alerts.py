@@ -6,8 +6,9 @@ against the metrics kube-state-metrics and cAdvisor export (``container_cpu_usag
 ``container_memory_working_set_bytes``, ``kube_pod_container_resource_limits``,
 ``kube_pod_container_status_restarts_total``, ``kube_pod_status_phase``,
 ``kube_deployment_spec_replicas``, ``kube_deployment_status_replicas_available``) and an
-application counter ``http_requests_total`` with a ``status`` label (an assumption: the
-seed's application metrics are not described).
+application counter ``http_requests_total`` with a ``code`` label (the HTTP status code, the
+label DESIGN §11 gives it and client_golang's promhttp uses; the seed's application metrics
+are not described).
 
 Every alert is scoped to the scenario's namespace, Deployment and serving container.
 Thresholds and ``for`` durations are :class:`AlertSettings`: the seed's values unless the
@@ -151,7 +152,7 @@ def alert_rules(
             f"Desired and available replicas of {workload} differ for {_dur(a['ReplicaMismatch'].for_)}.",
         ),
         "HighErrorRate": (
-            f"sum by (namespace) (rate(http_requests_total{{{pod}, status=~\"5..\"}}[{rw}]))\n"
+            f"sum by (namespace) (rate(http_requests_total{{{pod}, code=~\"5..\"}}[{rw}]))\n"
             f"  / sum by (namespace) (rate(http_requests_total{{{pod}}}[{rw}]))\n"
             f"  > {_num(a['HighErrorRate'].threshold)}",
             "High error rate of {{ $labels.namespace }}/" + workload,

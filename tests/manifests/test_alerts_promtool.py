@@ -87,10 +87,10 @@ CASES = {
     # extrapolated alike, so the ratio is exact from t=1m (two samples): firing at 6m.
     # Quiet: 2 of 60 = 0.033.
     "HighErrorRate": (
-        [(f'http_requests_total{{{pod_l}, status="500"}}', "1000+6x40"),
-         (f'http_requests_total{{{pod_l}, status="200"}}', "1000+54x40")],
-        [(f'http_requests_total{{{pod_l}, status="500"}}', "1000+2x40"),
-         (f'http_requests_total{{{pod_l}, status="200"}}', "1000+58x40")],
+        [(f'http_requests_total{{{pod_l}, code="500"}}', "1000+6x40"),
+         (f'http_requests_total{{{pod_l}, code="200"}}', "1000+54x40")],
+        [(f'http_requests_total{{{pod_l}, code="500"}}', "1000+2x40"),
+         (f'http_requests_total{{{pod_l}, code="200"}}', "1000+58x40")],
         1, 5, {"namespace": NS},
         f"High error rate of {NS}/{DEP}",
     ),
