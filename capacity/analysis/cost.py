@@ -260,6 +260,8 @@ class RunCost:
     idle_memory_cost: float
     served_requests: float
     pod_hours: float
+    spot_pod_hours: float = 0.0  # pod-hours on spot nodes
+    spot_cost: float = 0.0  # the part of the total priced at spot prices
 
     @property
     def total(self) -> float:
@@ -295,16 +297,30 @@ def _allocated_integrals(ig: Any, recorded_prices: tuple[float, float]) -> tuple
     return max(a_cpu, lo_cpu), a_mem, "derived from recorded cost"
 
 
-def run_cost(outcome: RunOutcome, pricing: Pricing, recorded_pricing: Pricing,
-             spot_fraction: float = 0.0) -> RunCost:
+def run_cost(outcome: RunOutcome, pricing: Pricing, recorded_pricing: Pricing) -> RunCost:
     """Re-price one run's integrals at ``pricing`` (``recorded_pricing``: the prices the
-    simulation used for its own ``cost`` integral, i.e. the scenario's ``pricing``)."""
+    simulation used for its own ``cost`` integral, i.e. the scenario's ``pricing``).
+
+    The allocation on spot nodes (``cpu_allocated_spot_core_seconds`` and its memory twin,
+    recorded per pod by the node it runs on) is priced at the spot prices, the rest at the
+    on-demand prices, as OpenCost prices a pod by its node.
+    """
     ig = outcome.integrals
     rec = (recorded_pricing.cpuPerHour / 3600.0, recorded_pricing.memoryGiBPerHour / 3600.0)
     a_cpu, a_mem, _ = _allocated_integrals(ig, rec)
-    pc, pm = unit_prices(pricing, spot_fraction)
+    s_cpu = min(float(getattr(ig, "cpu_allocated_spot_core_seconds", 0.0)), a_cpu)
+    s_mem = min(float(getattr(ig, "memory_allocated_spot_gib_seconds", 0.0)), a_mem)
+    pc, pm = unit_prices(pricing, 0.0)
+    spc, spm = unit_prices(pricing, 1.0)
     u_cpu, u_mem = ig.cpu_usage_core_seconds / 3600.0, ig.memory_usage_gib_seconds / 3600.0
     a_cpu_h, a_mem_h = a_cpu / 3600.0, a_mem / 3600.0
+    s_cpu_h, s_mem_h = s_cpu / 3600.0, s_mem / 3600.0
+    cpu_cost = (a_cpu_h - s_cpu_h) * pc + s_cpu_h * spc
+    mem_cost = (a_mem_h - s_mem_h) * pm + s_mem_h * spm
+    # Idle is priced at the blend of the run's own allocation (max(r - u, 0) = max(r, u) - u,
+    # pod by pod and instant by instant; the usage is not split by node kind).
+    cpu_unit = cpu_cost / a_cpu_h if a_cpu_h > 0 else pc
+    mem_unit = mem_cost / a_mem_h if a_mem_h > 0 else pm
     return RunCost(
         hours=ig.measured_seconds / 3600.0,
         cpu_allocated_core_hours=a_cpu_h,
@@ -313,25 +329,22 @@ def run_cost(outcome: RunOutcome, pricing: Pricing, recorded_pricing: Pricing,
         memory_request_gib_hours=ig.memory_request_gib_seconds / 3600.0,
         cpu_usage_core_hours=u_cpu,
         memory_usage_gib_hours=u_mem,
-        cpu_cost=a_cpu_h * pc,
-        memory_cost=a_mem_h * pm,
-        # max(r - u, 0) = max(r, u) - u, pod by pod and instant by instant
-        idle_cpu_cost=max(a_cpu_h - u_cpu, 0.0) * pc,
-        idle_memory_cost=max(a_mem_h - u_mem, 0.0) * pm,
+        cpu_cost=cpu_cost,
+        memory_cost=mem_cost,
+        idle_cpu_cost=max(a_cpu_h - u_cpu, 0.0) * cpu_unit,
+        idle_memory_cost=max(a_mem_h - u_mem, 0.0) * mem_unit,
         served_requests=ig.served_requests,
         pod_hours=ig.replica_seconds / 3600.0,
+        spot_pod_hours=float(getattr(ig, "replica_seconds_spot", 0.0)) / 3600.0,
+        spot_cost=s_cpu_h * spc + s_mem_h * spm,
     )
 
 
 def run_costs(scenario: Scenario, outcomes: Sequence[RunOutcome],
               pricing: Pricing | None = None) -> list[RunCost]:
-    """:func:`run_cost` of every run. A run whose ``extra["spot_pod_fraction"]`` is set (the
-    share of its allocated pod-time on spot nodes, from the cluster model) is priced at
-    that blend of on-demand and spot prices."""
+    """:func:`run_cost` of every run, at the scenario's effective prices by default."""
     pr = pricing or effective_pricing(scenario)
-    return [run_cost(o, pr, scenario.pricing,
-                     spot_fraction=float((o.extra or {}).get("spot_pod_fraction") or 0.0))
-            for o in outcomes]
+    return [run_cost(o, pr, scenario.pricing) for o in outcomes]
 
 
 # --- node-based -----------------------------------------------------------------------------
@@ -388,7 +401,7 @@ def node_cost(node_seconds_by_pool: Mapping[str, float], pricing: Pricing,
         if pool.spot:
             spot_cost += c
     return {"by_pool": by_pool, "node_hours": hours, "total": total,
-            "spot_share": spot_cost / total if total > 0 else 0.0}
+            "spot_cost_share": spot_cost / total if total > 0 else 0.0}
 
 
 # --- the summary's cost block -----------------------------------------------------------------
@@ -445,6 +458,15 @@ def _breakdown(costs: Sequence[RunCost]) -> dict[str, Any]:
                    "request_gib_hours": mean("memory_request_gib_hours"),
                    "usage_gib_hours": mean("memory_usage_gib_hours")},
         "pod_hours": mean("pod_hours"),
+        "spot": {
+            "pod_hours": mean("spot_pod_hours"),
+            "pod_hours_share": (sum(c.spot_pod_hours for c in costs)
+                                / sum(c.pod_hours for c in costs)
+                                if sum(c.pod_hours for c in costs) > 0 else 0.0),
+            "cost": mean("spot_cost"),
+            "cost_share": (sum(c.spot_cost for c in costs) / sum(c.total for c in costs)
+                           if sum(c.total for c in costs) > 0 else 0.0),
+        },
     }
 
 
@@ -484,7 +506,10 @@ def _node_block(scenario: Scenario, outcomes: Sequence[RunOutcome], pricing: Pri
         "per_day": pm_m / HOURS_PER_MONTH * HOURS_PER_DAY,
         "per_month": pm_m, "per_month_ci95": pm_ci,
         "node_hours": sum(r["node_hours"] for r in results) / len(results),
-        "spot_share": sum(r["spot_share"] for r in results) / len(results),
+        # Share of the node bill that is spot nodes (not of node count, nor of pod time).
+        "spot_cost_share": sum(r["spot_cost_share"] for r in results) / len(results),
+        "spot_node_hours_share": (sum(b["node_hours"] for b in pools.values() if b["spot"])
+                                  / max(sum(b["node_hours"] for b in pools.values()), 1e-300)),
         "by_pool": pools,
     }
 
@@ -503,6 +528,7 @@ def cost_summary(
     search_runs: int = 3,
     workers: int | None = None,
     node_seconds_by_pool: Sequence[Mapping[str, float]] | None = None,
+    availability: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary's ``cost`` block for a set of runs of ``scenario``.
 
@@ -517,7 +543,10 @@ def cost_summary(
     its HPA at ``maxReplicas`` fixed replicas and at the fewest fixed replicas that meet
     ``objectives.availability`` (see :mod:`capacity.analysis.fixed`), with the same seed,
     run count and duration, so comparisons are paired run by run. ``seed`` and
-    ``duration`` default to the scenario's.
+    ``duration`` default to the scenario's. Every row of the comparison uses one
+    availability estimator: the failure-episode one when the scenario has random failures
+    (``availability["episodes"]`` of the HPA's own summary if given, else computed here),
+    else plain Monte Carlo.
     """
     pricing = effective_pricing(scenario)
     costs = run_costs(scenario, outcomes, pricing)
@@ -543,7 +572,8 @@ def cost_summary(
     if compare and has_hpa(scenario) and not _IN_COMPARISON.get():
         block["comparisons"] = compare_fixed(scenario, costs, seed=seed, duration=duration,
                                              search_runs=search_runs, workers=workers,
-                                             pricing=pricing)
+                                             pricing=pricing, outcomes=outcomes,
+                                             availability=availability)
     elif has_hpa(scenario):
         block["comparisons"] = {"computed": False,
                                 "reason": "not requested (cost_summary(..., compare=True) or "
@@ -578,9 +608,28 @@ def _comparison_entry(label: str, replicas: int, hpa: Sequence[RunCost],
     }
 
 
+def _hpa_availability(scenario: Scenario, outcomes: Sequence[RunOutcome] | None,
+                      availability: Mapping[str, Any] | None, seed: int | None) -> dict[str, Any]:
+    """The HPA row's requests-served estimate, on the estimator the fixed rows use."""
+    from capacity.analysis.episodes import DEFAULT_EPISODES, episode_estimates, failure_kinds
+    from capacity.analysis.stats import estimate
+
+    if failure_kinds(scenario):
+        ep = (availability or {}).get("episodes")
+        if not ep:
+            ep = episode_estimates(scenario, episodes=DEFAULT_EPISODES, seed=seed)
+        return ep["requests_served"]  # type: ignore[index]
+    outs = outcomes or []
+    m, ci = ratio_ci([o.integrals.served_requests for o in outs],
+                     [o.integrals.offered_requests for o in outs])
+    return estimate(m if m == m else 1.0, ci,
+                    "monte-carlo: ratio of sums over runs, delta-method t-interval", len(outs))
+
+
 def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int | None,
                   duration: float | None, search_runs: int = 3, workers: int | None = None,
-                  pricing: Pricing | None = None) -> dict[str, Any]:
+                  pricing: Pricing | None = None, outcomes: Sequence[RunOutcome] | None = None,
+                  availability: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Fixed-replica comparisons (see :func:`cost_summary`)."""
     from capacity.analysis.fixed import availability_estimate, fewest_fixed_replicas, simulate_fixed
 
@@ -598,8 +647,11 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
                                                duration=duration, workers=workers)
             return cache[(n, k)]
 
-        out: dict[str, Any] = {"computed": True, "seed": seed if seed is not None
-                               else scenario.simulation.seed}
+        sd = seed if seed is not None else scenario.simulation.seed
+        hpa_av = _hpa_availability(scenario, outcomes, availability, sd)
+        out: dict[str, Any] = {"computed": True, "seed": sd,
+                               "availability_estimator": hpa_av["estimator"],
+                               "hpa": {"availability": hpa_av}}
         top = sim(hpa.maxReplicas, runs)
         out["fixed_max_replicas"] = _comparison_entry(
             f"fixed {hpa.maxReplicas} replicas (maxReplicas)", hpa.maxReplicas, hpa_costs,

@@ -2,7 +2,7 @@
 
 The control loops modelled, with the upstream behaviour they follow:
 
-* kube-scheduler: every pod is placed by :func:`capacity.k8s.scheduling.schedule_pod_in_snapshot`
+* kube-scheduler: every pod is placed by :func:`capacity.k8s.scheduler.schedule_pod_in_snapshot`
   on a maintained snapshot; a pod that fits nowhere stays Pending with a
   ``FailedScheduling`` event and is retried when the cluster changes (a node becomes Ready
   or schedulable, a pod goes away), as the scheduling queue's cluster events do.
@@ -271,6 +271,7 @@ class ClusterSim:
     def bind(self, p: SimPod, sn: SimNode) -> None:
         p.pod.node_name = sn.name
         p.node = sn.name
+        p.spot = sn.spot
         sn.pods.append(p)
         self.snapshot.add_pod(p.pod, sn.name)
 

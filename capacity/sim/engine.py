@@ -139,6 +139,8 @@ class Model:
         self.n_ep = 0  # endpoints (incl. pods on dead nodes until marked)
         self.n_alive = 0  # endpoints that can serve
         self.n_holding = 0  # pods holding node resources
+        self.n_holding_spot = 0  # of which on spot nodes
+        self.n_serving_spot = 0
         self.n_serving = 0
         self.served_pp = 0.0
         self.served_rate = 0.0
@@ -148,6 +150,8 @@ class Model:
         self.cost_rate = 0.0
         self.alloc_cpu = 0.0
         self.alloc_mem = 0.0
+        self.alloc_cpu_spot = 0.0
+        self.alloc_mem_spot = 0.0
         self.pods: list[SimPod] = []
         self.k8s_pods: list[Pod] = []
         self.cpu_metrics: dict[str, PodMetric] = {}
@@ -199,17 +203,35 @@ class Model:
             return p.cum + (self.S + self.serving_cpu * (t - self.last_t)) - p.s0
         return p.cum + p.rate * (t - p.t0)
 
+    def _hold(self, p: SimPod) -> None:
+        """The pod is bound: it holds node resources (and is billed) from now."""
+        p.holding = True
+        self.n_holding += 1
+        if p.spot:
+            self.n_holding_spot += 1
+
+    def _release(self, p: SimPod) -> None:
+        if p.holding:
+            p.holding = False
+            self.n_holding -= 1
+            if p.spot:
+                self.n_holding_spot -= 1
+
     def _set_mode(self, p: SimPod, mode: int) -> None:
         """Change a pod's CPU mode at ``env.now`` (call after :meth:`touch`)."""
         now = self.env.now
         p.cum = self._cum(p, now)
         if p.mode == SERVING:
             self.n_serving -= 1
+            if p.spot:
+                self.n_serving_spot -= 1
         p.mode = mode
         p.s0 = self.S
         p.t0 = now
         if mode == SERVING:
             self.n_serving += 1
+            if p.spot:
+                self.n_serving_spot += 1
             p.rate = 0.0
         elif mode == IDLE:
             p.rate = self.wl.startup_cpu if p.ready_at is None else self.wl.base_cpu
@@ -240,9 +262,14 @@ class Model:
                 ig.seconds_with_ready_pod += m
             if self.full:
                 ig.seconds_at_full_capacity += m
+            if self.n_alive >= self.spec_replicas:
+                ig.seconds_all_desired_ready += m
             ig.cpu_allocated_core_seconds += self.alloc_cpu * m
             ig.memory_allocated_gib_seconds += self.alloc_mem * m
+            ig.cpu_allocated_spot_core_seconds += self.alloc_cpu_spot * m
+            ig.memory_allocated_spot_gib_seconds += self.alloc_mem_spot * m
             ig.replica_seconds += self.n_holding * m
+            ig.replica_seconds_spot += self.n_holding_spot * m
             ig.spec_replica_seconds += self.spec_replicas * m
             ig.ready_replica_seconds += self.n_alive * m
             idle = self.n_holding - self.n_serving
@@ -293,10 +320,14 @@ class Model:
         self.full = self.served_rate >= r * (1 - 1e-12)
         pc, pm = self._price_cpu, self._price_mem
         rc, rm = self._req_cpu, self._req_mem
+        a_cpu_s, a_cpu_i = max(rc, self.serving_cpu), max(rc, wl.base_cpu)
+        a_mem_s, a_mem_i = max(rm, self.serving_mem / GIB), max(rm, wl.base_memory / GIB)
         idle = self.n_holding - self.n_serving
-        self.alloc_cpu = self.n_serving * max(rc, self.serving_cpu) + idle * max(rc, wl.base_cpu)
-        self.alloc_mem = (self.n_serving * max(rm, self.serving_mem / GIB)
-                          + idle * max(rm, wl.base_memory / GIB))
+        self.alloc_cpu = self.n_serving * a_cpu_s + idle * a_cpu_i
+        self.alloc_mem = self.n_serving * a_mem_s + idle * a_mem_i
+        idle_spot = self.n_holding_spot - self.n_serving_spot
+        self.alloc_cpu_spot = self.n_serving_spot * a_cpu_s + idle_spot * a_cpu_i
+        self.alloc_mem_spot = self.n_serving_spot * a_mem_s + idle_spot * a_mem_i
         self.cost_rate = self.alloc_cpu * pc + self.alloc_mem * pm
         if self.open_failures:
             self._check_recovered()
@@ -370,8 +401,7 @@ class Model:
         pod.conditions = [PodCondition(POD_READY, CONDITION_TRUE, long_ago)]
         p.container_start = long_ago
         p.ready_at = long_ago
-        p.holding = True
-        self.n_holding += 1
+        self._hold(p)
         self._add_endpoint(p)
         self.recompute()
 
@@ -420,8 +450,7 @@ class Model:
                 yield cl.changed | env.timeout(UNSCHEDULABLE_FLUSH)
                 yield env.timeout(SCHEDULING_RETRY_BACKOFF)
             self.touch()
-            p.holding = True
-            self.n_holding += 1
+            self._hold(p)
             self.recompute()
         self.rec.event(env.now, "Scheduled", "Pod", pod.name,
                        f"Successfully assigned {pod.namespace}/{pod.name} to {p.node}")
@@ -431,8 +460,7 @@ class Model:
         p.pod.node_name = self.node_name
         p.node = self.node_name
         self.touch()
-        p.holding = True
-        self.n_holding += 1
+        self._hold(p)
         self.recompute()
 
     def _node_gen(self, p: SimPod) -> int:
@@ -601,9 +629,7 @@ class Model:
             self._set_mode(p, OFF)
         if p.endpoint:
             self._remove_endpoint(p)
-        if p.holding:
-            p.holding = False
-            self.n_holding -= 1
+        self._release(p)
         self.pods.remove(p)
         self.k8s_pods.remove(p.pod)
         self.pod_version += 1
@@ -1009,6 +1035,7 @@ class Model:
                 "cluster": self.cluster.summary() if self.cluster is not None else None,
                 "rollouts": self.rollouts,
                 "peak_pods": self.peak_charged,
+                "first_warnings": dict(rec.first_warnings),
                 "node_seconds_by_pool": dict(rec.integrals.node_seconds_by_pool),
             },
         )

@@ -42,7 +42,8 @@ class Integrals:
     offered_requests: float = 0.0
     served_requests: float = 0.0
     seconds_with_ready_pod: float = 0.0
-    seconds_at_full_capacity: float = 0.0
+    seconds_at_full_capacity: float = 0.0  # ready capacity covered the offered load
+    seconds_all_desired_ready: float = 0.0  # ready pods >= the Deployment's spec.replicas
     replica_seconds: float = 0.0  # ∫ pods holding requests dt
     spec_replica_seconds: float = 0.0  # ∫ Deployment spec.replicas dt
     ready_replica_seconds: float = 0.0
@@ -57,6 +58,10 @@ class Integrals:
     cpu_allocated_core_seconds: float = 0.0  # ∫ Σ max(request, usage) dt
     memory_allocated_gib_seconds: float = 0.0
     node_seconds_by_pool: dict[str, float] = field(default_factory=dict)  # nodes existing
+    # The part of the allocation and of the pod-time on spot nodes (priced at spot prices).
+    cpu_allocated_spot_core_seconds: float = 0.0
+    memory_allocated_spot_gib_seconds: float = 0.0
+    replica_seconds_spot: float = 0.0
 
 
 @dataclass
@@ -73,10 +78,15 @@ class Recorder:
     replicas_max: float = float("-inf")
     peak: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The first message of each Warning reason (kept even when events are not recorded, so
+    # a summary can say why, e.g., no pod was ever admitted).
+    first_warnings: dict[str, str] = field(default_factory=dict)
 
     def event(self, time: float, reason: str, kind: str, name: str, message: str,
               type: str = "Normal") -> None:
         self.event_counts[reason] += 1
+        if type == "Warning" and reason not in self.first_warnings:
+            self.first_warnings[reason] = message
         if self.record:
             self.events.append((time, reason, kind, name, message, type))
 

@@ -163,6 +163,7 @@ class SimPod:
         "rev",
         "rs",
         "s0",
+        "spot",  # bound to a spot node (priced at spot prices)
         "t0",
     )
 
@@ -187,4 +188,5 @@ class SimPod:
         self.s0 = 0.0
         self.t0 = 0.0
         self.holding = False
+        self.spot = False
         self.ready_at: float | None = None

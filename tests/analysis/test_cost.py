@@ -162,7 +162,7 @@ def test_node_pool_at_a_flat_price():
     assert out["node_hours"] == pytest.approx(2160)
     assert out["total"] == pytest.approx(432.0)
     assert out["by_pool"]["general"]["price_source"] == "nodePools[general].pricePerHour"
-    assert out["spot_share"] == 0.0
+    assert out["spot_cost_share"] == 0.0
     # A price list (e.g. from a price file) wins over the pool's own price: 2160 × 0.15 = 324.
     out = node_cost({"general": 3 * 30 * 86400.0}, Pricing(nodes={"general": 0.15}), cl)
     assert out["total"] == pytest.approx(324.0)
@@ -182,21 +182,43 @@ def test_spot_mix():
     assert out["by_pool"]["spot"]["cost"] == pytest.approx(89.55348)
     assert out["by_pool"]["od"]["cost"] == pytest.approx(277.40)
     assert out["total"] == pytest.approx(366.95348)
-    assert out["spot_share"] == pytest.approx(89.55348 / 366.95348)
+    assert out["spot_cost_share"] == pytest.approx(89.55348 / 366.95348)
     # The same pool on demand: 4 × 0.031611 + 16 × 0.004237 = 0.126444 + 0.067792 = 0.194236
     od = cl.nodePools[1].model_copy(update={"spot": False})
     assert node_price_per_hour(od, Pricing())[0] == pytest.approx(0.194236)
 
 
-def test_pods_half_on_spot_nodes():
-    # A run whose pods spent half their time on spot nodes (as the cluster model reports it):
-    # per pod-hour 0.25 × (0.031611 + 0.006655)/2 + 0.5 × (0.004237 + 0.000892)/2
-    #   = 0.25 × 0.019133 + 0.5 × 0.0025645 = 0.00478325 + 0.00128225 = 0.0060655;
-    # 3 pods × 24 h = 72 pod-hours → 0.436716 USD.
-    sc = scenario(simulation={"duration": "1d", "seed": 7})
-    outs = capacity.simulate(sc, record=False).outcomes
-    outs[0].extra["spot_pod_fraction"] = 0.5
-    assert cost_summary(sc, outs)["total"] == pytest.approx(0.436716, rel=1e-9)
+def test_pods_all_on_a_spot_pool_cost_the_spot_prices():
+    # One spot pool only, so every pod runs on spot nodes. The default pod (scenario() in
+    # this file) requests 250m CPU and 512Mi, uses less, and 3 fixed replicas run 24 h:
+    # on demand: 3 × 24 × (0.25 × 0.031611 + 0.5 × 0.004237)
+    #            = 72 × (0.00790275 + 0.0021185) = 72 × 0.01002125 = 0.721530
+    # on spot:   3 × 24 × (0.25 × 0.006655 + 0.5 × 0.000892)
+    #            = 72 × (0.00166375 + 0.000446) = 72 × 0.00210975 = 0.151902
+    # i.e. the spot discount (1 − 0.151902 / 0.721530 = 78.95%) less.
+    pools = [{"name": "p", "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+              "nodesPerZone": 1}]
+    od = scenario(simulation={"duration": "1d", "seed": 7},
+                  cluster={"zones": ["a"], "nodePools": pools})
+    spot = scenario(simulation={"duration": "1d", "seed": 7},
+                    cluster={"zones": ["a"], "nodePools": [{**pools[0], "spot": True}]})
+    c_od = cost_summary(od, capacity.simulate(od, record=False).outcomes)
+    c_spot = cost_summary(spot, capacity.simulate(spot, record=False).outcomes)
+    assert c_od["total"] == pytest.approx(0.721530, rel=1e-6)
+    assert c_spot["total"] == pytest.approx(0.151902, rel=1e-6)
+    assert c_spot["breakdown"]["spot"]["pod_hours_share"] == pytest.approx(1.0)
+    assert c_spot["breakdown"]["spot"]["cost_share"] == pytest.approx(1.0)
+    assert c_od["breakdown"]["spot"]["pod_hours"] == 0.0
+
+
+def test_spot_scenario_costs_less_than_peak_on_the_same_seed():
+    # scenarios/spot.yaml puts two of three nodes per zone on spot: pods land on spot
+    # nodes, so the request-based cost must drop (same seed, same load draws).
+    peak = capacity.simulate("scenarios/peak.yaml", runs=1, seed=3, duration="1d", record=False)
+    spot = capacity.simulate("scenarios/spot.yaml", runs=1, seed=3, duration="1d", record=False)
+    share = spot.summary["cost"]["breakdown"]["spot"]["pod_hours_share"]
+    assert 0.3 < share <= 1.0
+    assert spot.summary["cost"]["total"] < peak.summary["cost"]["total"] * (1 - 0.5 * share)
 
 
 def test_node_cost_rejects_unknown_pools_and_negative_time():
