@@ -10,7 +10,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -67,9 +67,48 @@ def format_duration(seconds: float) -> str:
     return "".join(out)
 
 
+def human_duration(seconds: float | None) -> str:
+    """For people: ``47.5`` → ``47.5 s``, ``5400`` → ``1 h 30 min``, ``183600`` → ``2 d 3 h``.
+
+    At most two units, the larger first (the smaller rounded); under a minute, seconds
+    with one decimal; under a second, milliseconds. None or NaN → ``–``.
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    s = abs(float(seconds))
+    if s == 0:
+        return "0 s"
+    if s < 1:
+        return f"{sign}{s * 1000:.3g} ms"
+    if s < 59.95:  # what rounds to 60.0 s reads as 1 min
+        return f"{sign}{s:.1f}".removesuffix(".0") + " s"
+    s = max(s, 60.0)
+    units = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+    i = next(k for k, (_, size) in enumerate(units) if s >= size)
+    big_unit, big_size = units[i]
+    small_unit, small_size = units[i + 1]
+    big = int(s // big_size)
+    small = round((s - big * big_size) / small_size)
+    if small * small_size >= big_size:  # 1 h 59.7 min rounds to 2 h
+        big, small = big + 1, 0
+        if i > 0 and big * big_size >= units[i - 1][1]:  # 59 min 59.9 s rounds to 1 h
+            return human_duration((-1 if sign else 1) * big * big_size)
+    return sign + f"{big} {big_unit}" + (f" {small} {small_unit}" if small else "")
+
+
+#: A duration as written: a number of seconds, or parts like ``1h30m``, ``200ms``, ``7d``.
+DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|(\d+(\.\d+)?(ms|s|m|h|d|w))+)\s*$"
+DURATION_JSON_SCHEMA = {
+    "anyOf": [{"type": "string", "pattern": DURATION_PATTERN},
+              {"type": "number", "minimum": 0}],
+    "description": "A duration: 15s, 5m, 1h30m, 200ms, 7d, or a number of seconds.",
+}
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema(DURATION_JSON_SCHEMA, mode="validation"),
 ]
 """A duration field: accepts strings or numbers, holds float seconds."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from capacity.k8s.quantity import Quantity, QuantityError
 
@@ -31,7 +31,13 @@ def _quantity(value: Any) -> str:
     return str(value)
 
 
-QuantityStr = Annotated[str, BeforeValidator(_quantity)]
+#: apimachinery's quantity grammar: a signed decimal or exponent number and a suffix.
+QUANTITY_PATTERN = (r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+                    r"(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|n|u)?$")
+QuantityStr = Annotated[str, BeforeValidator(_quantity), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": QUANTITY_PATTERN}, {"type": "number", "minimum": 0}],
+    "description": "A Kubernetes quantity: 250m, 512Mi, 2, 1e3.",
+}, mode="validation")]
 """A quantity as written (``250m``); validated by the apimachinery grammar."""
 
 ResourceMap = dict[str, QuantityStr]
@@ -54,7 +60,10 @@ def _int_or_percent(value: Any) -> int | str:
     raise ValueError("must be an integer or a percentage such as 25%")
 
 
-IntOrPercent = Annotated[int | str, BeforeValidator(_int_or_percent)]
+IntOrPercent = Annotated[int | str, BeforeValidator(_int_or_percent), WithJsonSchema({
+    "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+%$"}],
+    "description": "An integer or a percentage such as 25%.",
+}, mode="validation")]
 
 
 class K8sModel(BaseModel):

@@ -233,16 +233,52 @@ def _check_files(scenario: Scenario, shown: str) -> None:
                             value=_display(Path(pf)), has_value=True)
 
 
+def _without_required(node: Any) -> Any:
+    """A copy of a schema fragment with every ``required`` list dropped."""
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_without_required(v) for v in node]
+    return node
+
+
+def _rename_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        return {k: (v.replace("#/$defs/", f"#/$defs/{prefix}") if k == "$ref" else
+                    _rename_refs(v, prefix)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(v, prefix) for v in node]
+    return node
+
+
 def scenario_json_schema() -> dict[str, Any]:
-    """JSON Schema of the scenario format (for editors), with ``extends`` allowed."""
-    schema = Scenario.model_json_schema(mode="validation")
-    schema["properties"]["extends"] = {
-        "type": "string",
-        "description": "Path of a scenario this one overrides, relative to this file.",
+    """JSON Schema of scenario files as users write them (for editors and ``jsonschema``).
+
+    Durations, quantities and percentages are strings with their patterns (or numbers).
+    A file with ``extends`` inherits what it leaves out, so for it nothing is required:
+    it is checked against a copy of the schema without ``required`` (``Partial*`` defs).
+    The model's cross-field rules (e.g. one load base) are checked by ``load_scenario``.
+    """
+    full = Scenario.model_json_schema(mode="validation")
+    defs = full.pop("$defs", {})
+    extends = {"type": "string",
+               "description": "Path of a scenario this one overrides, relative to this file; "
+                              "sections given here are deep-merged over it."}
+    full["properties"]["extends"] = extends
+    partial = _rename_refs(_without_required(full), "Partial")
+    partial_defs = {f"Partial{k}": _rename_refs(_without_required(v), "Partial")
+                    for k, v in defs.items()}
+    full.pop("title", None)
+    partial.pop("title", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "capacity scenario",
+        "description": "A capacity scenario file (DESIGN §3).",
+        "$defs": {**defs, **partial_defs, "Scenario": full, "PartialScenario": partial},
+        "if": {"type": "object", "required": ["extends"]},
+        "then": {"$ref": "#/$defs/PartialScenario"},
+        "else": {"$ref": "#/$defs/Scenario"},
     }
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "capacity scenario"
-    return schema
 
 
 def dump_schema() -> str:

@@ -13,9 +13,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema as pcs
 
-from capacity.scenario.durations import Duration
+from capacity.scenario.durations import DURATION_JSON_SCHEMA, Duration
 from capacity.scenario.kubernetes import (
     DeploymentSpec,
     HorizontalPodAutoscalerSpec,
@@ -42,13 +53,18 @@ def _percent(value: Any) -> float:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
         if not m:
             raise ValueError("must be a fraction such as 0.999 or a percentage such as 99.9%")
-        value = float(m.group(1)) / 100
+        # 99.9 / 100 is 0.9990000000000001 in binary; round away the division's error.
+        value = round(float(m.group(1)) / 100, 12)
     if not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError("must be between 0 and 1 (or 0% and 100%)")
     return float(value)
 
 
-Fraction01 = Annotated[float, BeforeValidator(_percent)]
+Fraction01 = Annotated[float, BeforeValidator(_percent), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}],
+    "description": "A fraction such as 0.999 or a percentage such as 99.9%.",
+}, mode="validation")]
 
 
 # --- distributions --------------------------------------------------------------------
@@ -76,6 +92,13 @@ class Distribution(Model):
         if isinstance(data, str | int | float) and not isinstance(data, bool):
             return {"type": "constant", "value": data}
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: pcs.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A plain duration is a constant distribution: say so to editors.
+        obj = handler(core)
+        return {"anyOf": [DURATION_JSON_SCHEMA, obj]}
 
     @model_validator(mode="after")
     def _fields(self) -> Distribution:
