@@ -117,10 +117,11 @@ def simulate(
             for r in results:
                 outs.extend(r)
     outs.sort(key=lambda o: o.run)
-    summary = build_summary(sc, outs, s, dur, compare=compare, workers=w)
+    ep = None
     if episodes > 0:
         from capacity.analysis.episodes import episode_estimates
 
-        summary["availability"]["episodes"] = episode_estimates(sc, episodes=episodes, seed=s)
+        ep = episode_estimates(sc, episodes=episodes, seed=s)
+    summary = build_summary(sc, outs, s, dur, compare=compare, workers=w, episodes=ep)
     ts, ev = _frames(outs)
     return SimulationResult(scenario=sc, summary=summary, timeseries=ts, events=ev, outcomes=outs)

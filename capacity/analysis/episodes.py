@@ -44,6 +44,7 @@ from capacity.sim.engine import run_once
 
 ESTIMATOR = ("episodes: failure-free baseline + sum over kinds of rate x mean paired impact "
              "per episode (first order: non-overlapping, independent failures), delta-method interval")
+DEFAULT_EPISODES = 20  # episodes per failure kind, wherever an estimate is made by default
 WARMUP = 1800.0  # seconds before the failure, so the HPA has settled
 TAIL = 1800.0  # seconds after the failure ends, to see the recovery
 WEEK = 7 * 86400.0
@@ -147,7 +148,7 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
         seqs = root.spawn(1)[0].spawn(episodes)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
             sc.simulation.seed if seed is None else seed, spawn_key=(7919, ki))))
-        impacts, downs, ttrs = [], [], []
+        impacts, downs, ttrs, offered_k = [], [], [], []
         for i in range(episodes):
             tau = WARMUP + float(rng.uniform(0.0, period))
             target = kind["targets"][int(rng.integers(len(kind["targets"])))]
@@ -166,6 +167,7 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
             if fails and fails[0]["time_to_recover"] is not None:
                 ttrs.append(fails[0]["time_to_recover"])
             offered += a.integrals.offered_requests
+            offered_k.append(a.integrals.offered_requests)
             lost0 += la
             base_lost.append(la)
             base_offered.append(a.integrals.offered_requests)
@@ -181,8 +183,12 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
         by_kind[kind["kind"]] = {
             "rate_per_year": kind["rate"] * 365 * 86400,
             "episodes_simulated": len(x),
+            # Paired impacts (common random numbers): the failure is the only difference,
+            # so a negative one is noise from draws that diverge after it (start-ups).
             "lost_requests_per_episode": {"mean": mean,
-                                          "ci95": _t_ci(x) if len(x) > 1 else None},
+                                          "ci95": _t_ci(x) if len(x) > 1 else None,
+                                          "min": float(x.min()), "max": float(x.max())},
+            "offered_requests_per_episode": float(np.mean(offered_k)),
             "downtime_seconds_per_episode": float(np.mean(downs)),
             "time_to_recover_seconds": float(np.mean(ttrs)) if ttrs else None,
             "expected_lost_per_year": kind["rate"] * mean * 365 * 86400,
@@ -204,6 +210,8 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
         "requests_served": estimate(served, (max(0.0, served - h), min(1.0, served + h)),
                                     ESTIMATOR, sum(v["episodes_simulated"] for v in by_kind.values())),
         "baseline_lost_fraction": l0 / o if o > 0 else 0.0,
+        "episodes_per_kind": episodes,
+        "seed": sc.simulation.seed if seed is None else seed,
         "by_kind": by_kind,
     }
 

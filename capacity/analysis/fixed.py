@@ -45,18 +45,15 @@ def simulate_fixed(scenario: Scenario, replicas: int, runs: int | None = None,
                    seed: int | None = None, duration: float | str | None = None,
                    workers: int | None = None) -> Any:
     """``capacity.simulate`` of :func:`fixed_replicas_scenario` (no timeseries kept)."""
-    from capacity.analysis.episodes import failure_kinds
+    from capacity.analysis.episodes import DEFAULT_EPISODES, failure_kinds
     from capacity.api import simulate
 
     # With random failures in the scenario, weigh them by their rates too: a week of plain
     # Monte Carlo would rarely see one, and fewer fixed replicas suffer most from them.
-    episodes = FIXED_EPISODES if failure_kinds(scenario) else 0
+    episodes = DEFAULT_EPISODES if failure_kinds(scenario) else 0
     return simulate(fixed_replicas_scenario(scenario, replicas), runs=runs, seed=seed,
                     duration=duration, workers=workers, record=False, progress=False,
                     episodes=episodes)
-
-
-FIXED_EPISODES = 10  # failure episodes per kind for each candidate
 
 
 def availability_estimate(summary: dict[str, Any]) -> dict[str, Any]:

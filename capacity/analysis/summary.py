@@ -48,15 +48,18 @@ def _at_least(outs: Sequence[RunOutcome]) -> dict[str, Any]:
 
 def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
                   duration: float, compare: bool = False,
-                  workers: int | None = None) -> dict[str, Any]:
+                  workers: int | None = None,
+                  episodes: dict[str, Any] | None = None) -> dict[str, Any]:
     """Summary dict (JSON-ready) for a set of runs of one scenario.
 
-    ``compare`` adds the cost comparisons against fixed replicas (more simulations).
+    ``compare`` adds the cost comparisons against fixed replicas (more simulations);
+    ``episodes`` is the failure-episode estimate (``availability.episodes``), if made.
     """
     served = [o.integrals.served_requests for o in outs]
     events: Counter[str] = Counter()
     for o in outs:
         events.update(o.event_counts)
+    runs = len(outs)
     spec_mean = [o.integrals.spec_replica_seconds / o.integrals.measured_seconds
                  if o.integrals.measured_seconds > 0 else float("nan") for o in outs]
     rep_mean, rep_ci = mean_ci(spec_mean)
@@ -76,8 +79,11 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             "requests_served": _fraction(outs, "served_requests", "offered_requests"),
             "time_with_ready_pod": _fraction(outs, "seconds_with_ready_pod", "measured_seconds"),
             "time_at_full_capacity": _fraction(outs, "seconds_at_full_capacity", "measured_seconds"),
+            "time_all_desired_ready": _fraction(outs, "seconds_all_desired_ready",
+                                                "measured_seconds"),
             "objective": sc.objectives.availability,
             "time_with_at_least": _at_least(outs),
+            **({"episodes": episodes} if episodes else {}),
         },
         "requests": {
             "offered": offered,
@@ -90,12 +96,43 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             "mean": rep_mean,
             "mean_ci95": None if rep_ci is None else list(rep_ci),
             "ready_mean": sum(ready_mean) / len(ready_mean),
+            # Ready endpoints (not spec.replicas): what actually served.
+            "ready": _ready_extremes(outs, ready_mean),
         },
         "cost": cost_summary(sc, outs, seed=seed, duration=duration, compare=compare,
-                             workers=workers),
+                             workers=workers, availability={"episodes": episodes} if episodes
+                             else None),
         "quota": quota_summary(sc, peak_pods) if peak_pods else {"peak_used": {}, "hard": {}},
         "findings": [f.to_dict() for f in run_checks(sc)],
         "failures": failure_summary(outs),
         "drains": drain_summary(outs),
-        "events": dict(sorted(events.items())),
+        # Mean per run (DESIGN §5), and the total over all runs beside it.
+        "events": {k: v / runs for k, v in sorted(events.items())},
+        "events_total": dict(sorted(events.items())),
+        "notices": notices(outs),
     }
+
+
+def _ready_extremes(outs: Sequence[RunOutcome], ready_mean: list[float]) -> dict[str, Any]:
+    """Fewest and most ready endpoints over the measured time of all runs, and the mean."""
+    seen = [n for o in outs for n, sec in o.integrals.alive_seconds.items() if sec > 0]
+    return {"min": min(seen, default=0), "mean": sum(ready_mean) / len(ready_mean),
+            "max": max(seen, default=0)}
+
+
+def notices(outs: Sequence[RunOutcome]) -> list[str]:
+    """What a reader must know before the numbers: no pod admitted, or none ever Ready."""
+    out: list[str] = []
+    if all((o.extra.get("peak_pods") or 0) == 0 for o in outs):
+        why = next((o.extra.get("first_warnings", {}).get("FailedCreate") for o in outs
+                    if o.extra.get("first_warnings", {}).get("FailedCreate")), None)
+        out.append("no pod was ever admitted" + (f": {why}" if why else ""))
+    elif all(o.integrals.ready_replica_seconds == 0 for o in outs):
+        fw: dict[str, str] = {}
+        for o in outs:
+            for k, v in (o.extra.get("first_warnings") or {}).items():
+                fw.setdefault(k, v)
+        why = next((f"{k}: {fw[k]}" for k in ("FailedScheduling", "Unhealthy", "FailedCreate")
+                    if k in fw), None)
+        out.append("no pod was ever Ready" + (f" ({why})" if why else ""))
+    return out

@@ -8,13 +8,28 @@ import math
 from pathlib import Path
 from typing import Any
 
+from capacity.analysis.episodes import DEFAULT_EPISODES
 from capacity.api import SimulationResult, simulate
 from capacity.cli.args import positive_duration, positive_runs
 from capacity.cli.output import write_files_atomically
+from capacity.scenario.durations import human_duration
 from capacity.scenario.loader import load_scenario
+
+EPILOG = """\
+availability measures (each the mean over runs with a 95% interval):
+  requests served         answered requests / offered requests
+  time with a ready pod   share of time with at least one ready endpoint
+  time at full capacity   share of time the ready pods could serve all offered load
+                          (no request lost for want of capacity)
+  time all desired ready  share of time the ready pods are at least spec.replicas
+                          (pods Pending, starting or lost count against it)
+  time with ready pods    share of time with at least k ready pods, for each k
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("scenario", help="scenario YAML file, e.g. scenarios/peak.yaml")
     p.add_argument("--runs", type=int, help="replications (default: the scenario's simulation.runs)")
     p.add_argument("--seed", type=int, help="root seed (default: the scenario's simulation.seed)")
@@ -29,18 +44,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record", choices=["all", "first", "none"], default=None,
                    help="which runs keep their timeseries and events (default: all for up to "
                         "20 runs, else the first only, so memory stays flat in the run count)")
-    p.add_argument("--episodes", type=int, default=20, metavar="N",
+    p.add_argument("--episodes", type=int, default=DEFAULT_EPISODES, metavar="N",
                    help="failure episodes simulated per random failure kind for the rare-failure "
-                        "availability estimate (default 20; 0 turns it off)")
+                        f"availability estimate (default {DEFAULT_EPISODES}, as in `report`; "
+                        "0 turns it off)")
 
 
-def _pct(x: dict[str, Any]) -> str:
+def _pct(x: dict[str, Any], digits: int = 4) -> str:
     m = x["mean"]
-    s = f"{m * 100:.4f}%"
+    s = f"{m * 100:.{digits}f}%"
     if x.get("ci95"):
         lo, hi = x["ci95"]
-        s += f"  [{lo * 100:.4f}%, {hi * 100:.4f}%]"
+        s += f"  [{lo * 100:.{digits}f}%, {hi * 100:.{digits}f}%]"
     return s
+
+
+def _objective(x: float) -> str:
+    """``0.999`` → ``99.9%`` (never ``99.90000000000001%``)."""
+    return f"{round(x * 100, 10):g}%"
+
+
+def _interval_heading(runs: int) -> str:
+    return ("mean, 95% interval over runs" if runs > 1
+            else "one run: no interval (use --runs 2 or more)")
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -48,37 +74,65 @@ def format_summary(summary: dict[str, Any]) -> str:
     a = summary["availability"]
     r = summary["replicas"]
     c = summary["cost"]
+    runs = summary["runs"]
     lines = [
         f"scenario   {summary['scenario']}   (Kubernetes {summary['kubernetesVersion']})",
-        f"runs       {summary['runs']} x {summary['duration_seconds'] / 86400:g} days, seed {summary['seed']}",
+        f"runs       {runs} x {human_duration(summary['duration_seconds'])}, "
+        f"seed {summary['seed']}",
+    ]
+    for n in summary.get("notices") or []:
+        lines.append(f"NOTE       {n}")
+    lines += [
         "",
-        "availability (mean, 95% interval over runs)",
+        f"availability ({_interval_heading(runs)})",
         f"  requests served            {_pct(a['requests_served'])}",
         f"  time with a ready pod      {_pct(a['time_with_ready_pod'])}",
-        f"  time at full capacity      {_pct(a['time_at_full_capacity'])}",
+        f"  time at full capacity      {_pct(a['time_at_full_capacity'])}"
+        "   (ready pods could serve all offered load)",
     ]
+    if "time_all_desired_ready" in a:
+        lines.append(f"  time all desired ready     {_pct(a['time_all_desired_ready'])}"
+                     "   (ready pods >= spec.replicas)")
+    at_least = a.get("time_with_at_least") or {}
+    if at_least:
+        shown = ", ".join(f">={k}: {v['mean'] * 100:.2f}%" for k, v in at_least.items())
+        lines.append(f"  time with ready pods       {shown}")
     ep = a.get("episodes")
     if ep:
         lines.append("  requests served, with rare failures weighted by their rates")
-        lines.append(f"    (failure episodes)       {_pct(ep['requests_served'])}")
+        lines.append(f"    ({ep.get('episodes_per_kind', '?')} failure episodes per kind)"
+                     f"  {_pct(ep['requests_served'])}")
         for kind, k in ep["by_kind"].items():
+            lost = k["lost_requests_per_episode"]
+            ci = lost.get("ci95")
+            ci_s = f" [{round(ci[0]) + 0:.0f}, {round(ci[1]) + 0:.0f}]" if ci else ""
             lines.append(f"    {kind:12} {k['rate_per_year']:6.2f}/year, "
-                         f"{k['lost_requests_per_episode']['mean']:10.0f} requests lost per episode")
+                         f"{round(lost['mean']) + 0:10.0f}{ci_s} requests lost per episode")
     if a.get("objective") is not None:
         best = (ep or a)["requests_served"]
         ok = best["mean"] >= a["objective"]
-        lines.append(f"  objective                  {a['objective'] * 100:g}%  "
+        lines.append(f"  objective                  {_objective(a['objective'])}  "
                      f"({'met' if ok else 'NOT met'} by the mean"
                      f"{' of the episode estimate' if ep else ''})")
+    rd = r.get("ready") or {}
     lines += [
         "",
-        f"replicas   min {r['min']}   mean {r['mean']:.2f}   max {r['max']}",
+        f"replicas   spec.replicas min {r['min']}   mean {r['mean']:.2f}   max {r['max']}",
+    ]
+    if rd:
+        lines.append(f"           ready pods    min {rd['min']}   mean {rd['mean']:.2f}   "
+                     f"max {rd['max']}")
+    lines += [
         "",
         f"cost ({c['currency']}, {c['prices']['source']})",
-        f"  per month                  {c['per_month']:.2f}",
-        f"  per day                    {c['per_day']:.2f}",
-        f"  total for the run          {c['total']:.2f}",
+        f"  per month                  {_money(c, 'per_month')}",
+        f"  per day                    {_money(c, 'per_day')}",
+        f"  total for the run          {_money(c, 'total')}",
     ]
+    spot = (c.get("breakdown") or {}).get("spot") or {}
+    if spot.get("pod_hours"):
+        lines.append(f"  on spot nodes              {spot['pod_hours_share'] * 100:.1f}% of pod-hours, "
+                     f"{spot['cost_share'] * 100:.1f}% of the cost")
     comp = c.get("comparisons") or {}
     if comp.get("computed"):
         for k, v in comp.items():
@@ -88,17 +142,23 @@ def format_summary(summary: dict[str, Any]) -> str:
     pm = c.get("per_million_requests")
     if pm is not None and not math.isnan(pm):
         lines.append(f"  per million requests       {pm:.4f}")
+    nb = c.get("nodes")
+    if nb:
+        lines.append(f"  nodes (node-based)         {nb['per_month']:.2f} per month; spot nodes "
+                     f"{nb['spot_cost_share'] * 100:.1f}% of the node cost, "
+                     f"{nb['spot_node_hours_share'] * 100:.1f}% of node-hours")
     fails = summary.get("failures") or {}
     if fails:
         lines += ["", "failures   kind: episodes, requests lost, time to recover (mean)"]
         for kind, f in fails.items():
             ttr = f.get("time_to_recover_seconds")
-            ttr_s = f"{ttr['mean'] / 60:.1f} min" if ttr else "not recovered"
+            ttr_s = human_duration(ttr["mean"]) if ttr else "not recovered"
             lines.append(f"  {kind:12} {f['episodes']:4d}   {f['lost_requests']:12.0f}   {ttr_s}")
     dr = summary.get("drains") or {}
     if dr.get("count"):
         lines.append(f"drains     {dr['count']} ({dr['blocked']} blocked by the PDB, "
-                     f"longest {dr['blocked_seconds_max'] / 60:.1f} min, {dr['unfinished']} unfinished)")
+                     f"longest {human_duration(dr['blocked_seconds_max'])}, "
+                     f"{dr['unfinished']} unfinished)")
     q = summary.get("quota") or {}
     if q.get("hard"):
         lines += ["", "quota      resource: peak used / hard"]
@@ -111,8 +171,24 @@ def format_summary(summary: dict[str, Any]) -> str:
             lines.append(f"  {f['severity'].upper():8} {f['code']}: {f['message']}")
     ev = summary.get("events") or {}
     if ev:
-        lines += ["", "events     " + ", ".join(f"{k} {v}" for k, v in ev.items())]
+        tot = summary.get("events_total") or {}
+        per = "per run (total)" if runs > 1 else "in the run"
+        lines += ["", f"events     {per}: " + ", ".join(
+            f"{k} {_count(v)}" + (f" ({tot[k]})" if runs > 1 and k in tot else "")
+            for k, v in ev.items())]
     return "\n".join(lines)
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
+def _money(c: dict[str, Any], key: str) -> str:
+    s = f"{c[key]:.2f}"
+    ci = c.get(f"{key}_ci95")
+    if ci:
+        s += f"  [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return s
 
 
 def write_outputs(result: SimulationResult, out: Path) -> None:
@@ -151,5 +227,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result.summary))
         if args.out:
-            print(f"\nwrote {args.out}/summary.json, timeseries.csv, events.csv")
+            out = Path(args.out)
+            print(f"\nwrote {out / 'summary.json'}, {out / 'timeseries.csv'}, "
+                  f"{out / 'events.csv'}")
     return 0

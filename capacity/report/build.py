@@ -76,15 +76,15 @@ def run_scenarios(
         effective_pricing(sc)  # a bad price file fails before any simulation
         dur = float(parse_duration(duration)) if duration is not None else sc.simulation.duration
         sd = seed if seed is not None else sc.simulation.seed
-        from capacity.analysis.episodes import failure_kinds
+        from capacity.analysis.episodes import DEFAULT_EPISODES, failure_kinds
 
         res = capacity.simulate(sc, runs=runs, seed=sd, duration=dur, workers=workers,
                                 record="first", progress=False,
-                                episodes=REPORT_EPISODES if failure_kinds(sc) else 0)
+                                episodes=DEFAULT_EPISODES if failure_kinds(sc) else 0)
         summary = dict(res.summary)
         summary["cost"] = cost_summary(sc, res.outcomes, seed=sd, duration=dur,
                                        compare=compare, search_runs=search_runs,
-                                       workers=workers)
+                                       workers=workers, availability=summary["availability"])
         we = None
         # The worked example is about the seed's workload; it appears once per report.
         if worked_example == "auto" and not worked and seed_claims.applies(sc):
@@ -214,7 +214,6 @@ def _config_rows(sc: Scenario, summary: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-REPORT_EPISODES = 10  # failure episodes per kind in a report (when the scenario has random failures)
 
 
 def _availability(doc: Document, summary: dict[str, Any]) -> None:
@@ -328,7 +327,8 @@ def _cost(doc: Document, run: ScenarioRun, prefix: str) -> None:
                        for k, v in nb["by_pool"].items()],
                       align="llrrlr"))
         doc.add(Para(f"Nodes: {money(nb['per_month'])} {cur}/month "
-                     f"{interval(nb.get('per_month_ci95'))}, spot share {pct(nb['spot_share'], 1)}."))
+                     f"{interval(nb.get('per_month_ci95'))}, spot nodes {pct(nb['spot_cost_share'], 1)} of the node cost "
+                     f"({pct(nb['spot_node_hours_share'], 1)} of node-hours)."))
 
 
 def _comparison_bars(c: dict[str, Any]) -> list[dict[str, Any]]:
@@ -356,7 +356,8 @@ def _comparisons(doc: Document, run: ScenarioRun, prefix: str) -> None:
     if not cmp_.get("computed"):
         doc.add(Para(f"No comparison with fixed replicas: {cmp_.get('reason', 'not computed')}."))
         return
-    a = run.summary["availability"]["requests_served"]
+    # Every row on the same estimator (episodes when the scenario has random failures).
+    a = (cmp_.get("hpa") or {}).get("availability") or run.summary["availability"]["requests_served"]
     rows = [["with the HPA", f"{run.summary['replicas']['mean']:.2f} (mean)",
              money(c["per_month"]), interval(c.get("per_month_ci95")),
              pct(a["mean"], 4), interval(a.get("ci95"), lambda v: pct(v, 4)), "", ""]]
@@ -374,7 +375,8 @@ def _comparisons(doc: Document, run: ScenarioRun, prefix: str) -> None:
                   align="lrrrrrrr",
                   caption="Fixed replicas: the same scenario without its HPA, simulated with the "
                           "same seed and runs (paired). HPA saving = 1 − HPA cost / fixed cost; "
-                          "negative: the HPA costs more."))
+                          "negative: the HPA costs more. Requests served, every row: "
+                          + cmp_.get("availability_estimator", a.get("estimator", "")) + "."))
     notes = []
     fm = cmp_.get("fixed_max_replicas")
     if fm:

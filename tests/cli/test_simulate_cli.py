@@ -34,26 +34,37 @@ def test_json_summary_has_the_contract_keys():
     s = json.loads(res.stdout)
     for k in ("scenario", "seed", "runs", "duration_seconds"):
         assert k in s
-    assert s["seed"] == 7 and s["runs"] == 1 and s["duration_seconds"] == 43200
-    for k in ("requests_served", "time_with_ready_pod", "time_at_full_capacity"):
+    # peak.yaml runs 8 replications by default, so every estimate has an interval
+    assert s["seed"] == 7 and s["runs"] == 8 and s["duration_seconds"] == 43200
+    for k in ("requests_served", "time_with_ready_pod", "time_at_full_capacity",
+              "time_all_desired_ready"):
         v = s["availability"][k]
         assert 0 <= v["mean"] <= 1
-        assert v["ci95"] is None  # one run
+        lo, hi = v["ci95"]
+        assert 0 <= lo <= v["mean"] <= hi <= 1
     for k in ("min", "max", "mean"):
         assert k in s["replicas"]
+        assert k in s["replicas"]["ready"]
+    assert s["replicas"]["ready"]["min"] <= s["replicas"]["ready"]["mean"] <= s["replicas"]["ready"]["max"]
     assert s["replicas"]["min"] >= 3 and s["replicas"]["max"] <= 10
     for k in ("currency", "total", "per_month"):
         assert k in s["cost"]
     assert s["cost"]["currency"] == "USD" and s["cost"]["total"] > 0
     assert "peak_used" in s["quota"] and "hard" in s["quota"]
     assert s["events"]["SuccessfulRescale"] >= 1
+    # events: mean per run, with the total over the runs beside it
+    assert s["events_total"]["SuccessfulRescale"] == pytest.approx(8 * s["events"]["SuccessfulRescale"])
+    # the objective is printed as it was written, not as a binary fraction's expansion
+    assert '"objective": 0.999,' in res.stdout
 
 
 def test_out_writes_three_files(tmp_path):
     out = tmp_path / "run"
-    res = cli("simulate", "scenarios/peak.yaml", "--duration", "6h", "--out", str(out))
+    res = cli("simulate", "scenarios/peak.yaml", "--duration", "6h", "--runs", "1",
+              "--out", str(out) + "/")
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in out.iterdir()) == ["events.csv", "summary.json", "timeseries.csv"]
+    assert "//" not in res.stdout  # `--out run/` prints run/summary.json, not run//summary.json
     ts = pd.read_csv(out / "timeseries.csv")
     for c in ("run", "time", "offered_rps", "served_rps", "desired_replicas", "spec_replicas",
               "ready_replicas", "pending_pods", "cpu_utilization", "nodes_ready", "cost_per_hour"):
@@ -92,7 +103,11 @@ def test_schema_command_prints_json_schema():
     res = cli("schema")
     assert res.returncode == 0
     schema = json.loads(res.stdout)
-    assert "workload" in schema["properties"] and "extends" in schema["properties"]
+    full = schema["$defs"]["Scenario"]
+    assert "workload" in full["properties"] and "extends" in full["properties"]
+    assert "workload" in full["required"]
+    # a file with extends inherits its sections: nothing is required of it
+    assert "required" not in schema["$defs"]["PartialScenario"]
 
 
 @pytest.mark.parametrize("flag", ["--runs", "--duration"])

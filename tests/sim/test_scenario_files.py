@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_zone_outage_leaves_replacements_pending_until_the_zone_is_back():
-    res = capacity.simulate(ROOT / "zone-outage.yaml")
+    res = capacity.simulate(ROOT / "zone-outage.yaml", runs=1)
     fails = res.summary["failures"]["zone"]
     assert fails["episodes"] == 1
     ts = res.timeseries
@@ -23,7 +23,7 @@ def test_zone_outage_leaves_replacements_pending_until_the_zone_is_back():
 
 
 def test_node_upgrade_drains_every_node_once():
-    res = capacity.simulate(ROOT / "node-upgrade.yaml")
+    res = capacity.simulate(ROOT / "node-upgrade.yaml", runs=1)
     dr = res.summary["drains"]
     assert dr["count"] == 6 and dr["unfinished"] == 0
     assert res.summary["failures"]["maintenance"]["episodes"] == 6
