@@ -1,15 +1,19 @@
 """Ported tables of upstream ``replica_calculator_test.go`` and ``metrics/utilization_test.go``.
 
 Source: kubernetes/kubernetes pkg/controller/podautoscaler/replica_calculator_test.go
-(TestReplicaCalcResourceScale, ...ResourceTolerance, ...ResourceMissingMetrics,
-...PodMetric, ...ObjectMetric, ...ObjectPerPodMetric, ...ExternalMetric,
-...ExternalPerPodMetric, ...ComputedToleranceAlgImplementation, TestGroupPods,
-TestCalculateRequests, TestCalculatePodRequestsFromContainers_NonExistentContainer) and
+(TestReplicaCalcResourceScale, ...ConfigurableTolerance, ...Tolerance, the
+...MissingMetrics* and ...SuperfluousMetrics/EmptyMetrics/DisjointResourcesMetrics
+resource cases, ...ComputedToleranceAlgImplementation, TestGroupPods,
+TestCalculateRequests with its three pod-level-resources cases,
+TestCalculatePodRequestsFromContainers_NonExistentContainer) and
 metrics/utilization_test.go. Inputs and expected outputs are upstream's; the fixtures
-(tests/k8s/hpa_tables/fixtures.py) rebuild what upstream's fake clients return.
+(tests/k8s/hpa_tables/fixtures.py) rebuild what upstream's fake clients return. The
+Pods/Object/External cases are in test_hpa_replica_calc_metrics.py.
 
-Skipped: the pod-level-resources cases of TestCalculateRequests (PodLevelResources is not
-modelled: ``Pod`` has no pod-level requests).
+Version gates: TestGroupPods' cases use phase Succeeded and predate k/k PR #141302, so
+they run with the pre-1.38 behaviour (Succeeded pods not ignored); the 1.38 side is
+tested separately below, with the two "succeeded pods ignored" cases that PR added to
+TestReplicaCalcResourceScale.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from capacity.k8s.hpa import (
     MissingRequestError,
     ReplicaCalculator,
     Tolerances,
+    calculate_pod_level_requests,
     calculate_pod_requests_from_containers,
     calculate_requests,
     get_metric_usage_ratio,
@@ -30,8 +35,7 @@ from capacity.k8s.hpa import (
     group_pods,
     remove_metrics_for_pods,
 )
-from capacity.k8s.hpa_types import MAX_INT32, MAX_INT64
-from capacity.k8s.types import Container, Pod, PodCondition, PodMetric
+from capacity.k8s.types import Container, Pod, PodCondition, PodMetric, ResourceRequirements
 from tests.k8s.hpa_tables.fixtures import (
     COOL,
     FAILED,
@@ -286,41 +290,7 @@ def test_replica_calc_computed_tolerance_alg_implementation():
 
 
 # --- Pods (custom) metrics: GetMetricReplicas ---------------------------------------------
-
-POD_METRIC = [
-    ("scale up", dict(current=3), [20000, 10000, 30000], 15000, None, (4, 20000)),
-    # Readiness does not apply to non-CPU metrics: every Running pod counts.
-    ("scale up: unready hot-CPU pod scales less",
-     dict(current=3, readiness=[T, T, F], start_times=[COOL, COOL, HOT]),
-     [50000, 10000, 30000], 15000, None, (6, 30000)),
-    ("scale up: unready hot-CPU pods avoid scale-down",
-     dict(current=3, readiness=[F, T, F], start_times=[HOT, COOL, HOT]),
-     [50000, 15000, 30000], 15000, None, (7, 31666)),
-    ("scale down", dict(current=5), [12000] * 5, 20000, None, (3, 12000)),
-    ("within default tolerance", dict(current=3), [20000, 21000, 21000], 20000, None, (3, 20666)),
-    ("outside configurable 1% tolerance", dict(current=3), [20000, 21000, 21000], 20000,
-     (TESTING_TOLERANCE, 0.01), (4, 20666)),
-    ("no change: missing metrics", dict(current=5), [20000, 19000, 21000], 20000, None, (5, 20000)),
-    ("rolling update with maxSurge: extra pod missing metric",
-     dict(current=2, phases=[RUNNING] * 3), [10000, 10000], 17000, None, (2, 10000)),
-]
-
-
-@pytest.mark.parametrize(
-    ("fixture", "levels", "target", "tolerances", "expected"),
-    [pytest.param(*c[1:], id=c[0]) for c in POD_METRIC],
-)
-def test_replica_calc_pod_metric(fixture, levels, target, tolerances, expected):
-    pods = rc_pods(
-        fixture["current"], (), fixture.get("readiness"), fixture.get("start_times"),
-        fixture.get("phases"),
-    )
-    tol = Tolerances(*tolerances) if tolerances else None
-    replicas, usage, ts = calc().get_metric_replicas(
-        fixture["current"], target, "qps", tol, pods, pod_metrics(levels), NOW
-    )
-    assert (replicas, usage) == expected
-    assert ts == GO_ZERO_TIME
+# The upstream-named Pods/Object/External cases are in test_hpa_replica_calc_metrics.py.
 
 
 def test_get_metric_replicas_no_metrics():
@@ -340,87 +310,6 @@ def test_raw_resource_replicas_average_value():
 
 
 # --- Object / External metrics (values as arguments) -------------------------------------
-
-OBJECT_METRIC = [
-    ("scale up", 3, None, 20000, 15000, None, (4, 20000)),
-    ("scale up: very large metric saturates replicas to MaxInt32", 3, None, MAX_INT64, 1, None,
-     (MAX_INT32, MAX_INT64)),
-    ("scale up: ignores unready pods", 3, [F, T, F], 50000, 10000, None, (5, 50000)),
-    ("scale down", 5, None, 12000, 20000, None, (3, 12000)),
-    ("within default tolerance", 3, None, 20666, 20000, None, (3, 20666)),
-    ("outside configurable 1% tolerance", 3, None, 20666, 20000, (TESTING_TOLERANCE, 0.01),
-     (4, 20666)),
-]
-
-
-@pytest.mark.parametrize(
-    ("current", "readiness", "usage", "target", "tolerances", "expected"),
-    [pytest.param(*c[1:], id=c[0]) for c in OBJECT_METRIC],
-)
-def test_replica_calc_object_metric(current, readiness, usage, target, tolerances, expected):
-    tol = Tolerances(*tolerances) if tolerances else None
-    pods = rc_pods(current, readiness=readiness)
-    assert calc().get_object_metric_replicas(current, target, usage, tol, pods) == expected
-
-
-OBJECT_PER_POD = [
-    ("scale up", 3, 20000, 5000, None, (4, 6667)),
-    ("scale down", 5, 6000, 2000, None, (3, 1200)),
-    ("within default tolerance", 4, 20166, 5000, None, (4, 5042)),
-    ("outside configurable 1% tolerance", 4, 20208, 5000, (TESTING_TOLERANCE, 0.01), (5, 5052)),
-]
-
-
-@pytest.mark.parametrize(
-    ("status", "usage", "target", "tolerances", "expected"),
-    [pytest.param(*c[1:], id=c[0]) for c in OBJECT_PER_POD],
-)
-def test_replica_calc_object_per_pod_metric(status, usage, target, tolerances, expected):
-    tol = Tolerances(*tolerances) if tolerances else None
-    assert calc().get_object_per_pod_metric_replicas(status, target, usage, tol) == expected
-
-
-EXTERNAL = [
-    ("scale down: ignores unready pods (would otherwise scale up)", 3, [F, T, F], [8600], 4400,
-     None, (2, 8600)),
-    ("scale down", 5, None, [8600], 14334, None, (3, 8600)),
-    ("within default tolerance", 3, None, [8600], 8888, None, (3, 8600)),
-    ("outside configurable 1% tolerance", 3, None, [8900], 8800, (TESTING_TOLERANCE, 0.01),
-     (4, 8900)),
-    ("usage overflow caps at MaxInt64", 3, None, [MAX_INT64 // 2 + 1, MAX_INT64 // 2 + 1],
-     MAX_INT64, None, (3, MAX_INT64)),
-]
-
-
-@pytest.mark.parametrize(
-    ("current", "readiness", "values", "target", "tolerances", "expected"),
-    [pytest.param(*c[1:], id=c[0]) for c in EXTERNAL],
-)
-def test_replica_calc_external_metric(current, readiness, values, target, tolerances, expected):
-    tol = Tolerances(*tolerances) if tolerances else None
-    pods = rc_pods(current, readiness=readiness)
-    assert calc().get_external_metric_replicas(current, target, values, tol, pods) == expected
-
-
-EXTERNAL_PER_POD = [
-    ("replica count overflow saturates to MaxInt32", 1, [MAX_INT64], 1, None,
-     (MAX_INT32, MAX_INT64)),
-    ("usage overflow with huge target leaves replicas unchanged", 1, [MAX_INT64], MAX_INT64, None,
-     (1, MAX_INT64)),
-    ("scale up", 3, [8600], 2150, None, (4, 2867)),
-    ("scale down", 5, [8600], 2867, None, (3, 1720)),
-    ("within default tolerance", 3, [8600], 2900, None, (3, 2867)),
-    ("outside configurable 1% tolerance", 3, [8600], 2800, (TESTING_TOLERANCE, 0.01), (4, 2867)),
-]
-
-
-@pytest.mark.parametrize(
-    ("status", "values", "target", "tolerances", "expected"),
-    [pytest.param(*c[1:], id=c[0]) for c in EXTERNAL_PER_POD],
-)
-def test_replica_calc_external_per_pod_metric(status, values, target, tolerances, expected):
-    tol = Tolerances(*tolerances) if tolerances else None
-    assert calc().get_external_per_pod_metric_replicas(status, target, values, tol) == expected
 
 
 def test_usage_ratio_replica_count_from_zero_ignores_tolerance():
@@ -489,49 +378,159 @@ GROUP_PODS = [
     ("pods", "metrics", "resource", "expected"), [pytest.param(*c[1:], id=c[0]) for c in GROUP_PODS]
 )
 def test_group_pods(pods, metrics, resource, expected):
-    got = group_pods(pods, metrics, resource, TESTING_CPU_INIT, TESTING_READINESS_DELAY, NOW)
+    """TestGroupPods, as upstream wrote it before 1.38 (its pods are mostly Succeeded)."""
+    got = group_pods(pods, metrics, resource, TESTING_CPU_INIT, TESTING_READINESS_DELAY, NOW,
+                     ignore_succeeded_pods=False)
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("pods", "metrics", "resource", "expected"), [pytest.param(*c[1:], id=c[0]) for c in GROUP_PODS]
+)
+def test_group_pods_ignores_succeeded_pods_from_1_38(pods, metrics, resource, expected):
+    """The same table with k/k PR #141302 (1.38): every Succeeded pod is ignored.
+
+    Hand-worked: the rows whose pods are all Succeeded become (0, {}, {}, {all pods});
+    the Pending, deleted and Failed rows do not change.
+    """
+    got = group_pods(pods, metrics, resource, TESTING_CPU_INIT, TESTING_READINESS_DELAY, NOW,
+                     ignore_succeeded_pods=True)
+    if pods and all(p.phase == SUCC for p in pods):
+        assert got == (0, set(), set(), {p.name for p in pods})
+    else:
+        assert got == expected
+
+
+# k/k PR #141302 added these two cases to TestReplicaCalcResourceScale, next to "scale
+# down: failed pods ignored": the two extra pods are Succeeded instead of Failed.
+SUCCEEDED_7 = dict(current=5, requests=reqs(7), readiness=[T] * 5 + [F, F],
+                   phases=[RUNNING] * 5 + [SUCC, SUCC])
+SUCCEEDED_CASES = [
+    # 1.38: as "scale down: failed pods ignored": (2·(100+300+500+250+250) = 2800m) over
+    # 5 × 2000m requested = 28 %, ratio 0.56 → ceil(0.56 × 5) = 3, raw 2800/5 = 560.
+    # Before: the Succeeded pods have no metrics, so they are *missing*; on a scale-down
+    # each counts as using its whole request: (2800 + 2 × 2000) / (7 × 2000) = 48 %,
+    # ratio 0.96 is within the 10 % tolerance → stay at 5 (upstream issue #141298).
+    ("scale down: succeeded pods ignored", SUCCEEDED_7, each_container(100, 300, 500, 250, 250),
+     "", (3, 28, 2 * 280), (5, 28, 2 * 280)),
+    # Container metric: container2 reports 100..250 of its 1000m request: 1400/5000 = 28 %
+    # → 3 on 1.38; before, the two missing pods add 2 × 1000m at 100 %: 3400/7000 = 48 %,
+    # within tolerance → 5.
+    ("scale down: container metric with succeeded pods ignored", SUCCEEDED_7,
+     [[1000, 100], [1000, 300], [1000, 500], [1000, 250], [1000, 250]], "container2",
+     (3, 28, 280), (5, 28, 280)),
+]
+
+
+@pytest.mark.parametrize(("fixture", "levels", "container", "on_1_38", "before"),
+                         [pytest.param(*c[1:], id=c[0]) for c in SUCCEEDED_CASES])
+@pytest.mark.parametrize("ignore_succeeded", [True, False], ids=["1.38", "1.37"])
+def test_replica_calc_resource_scale_succeeded_pods(fixture, levels, container, on_1_38, before,
+                                                    ignore_succeeded):
+    pods = rc_pods(fixture["current"], fixture["requests"], fixture["readiness"], None,
+                   fixture["phases"])
+    rc = ReplicaCalculator(TESTING_TOLERANCE, TESTING_CPU_INIT, TESTING_READINESS_DELAY,
+                           ignore_succeeded_pods=ignore_succeeded)
+    got = rc.get_resource_replicas(5, 50, "cpu", None, pods,
+                                   resource_metrics(levels, container), NOW, container)
+    assert got[:3] == (on_1_38 if ignore_succeeded else before)
+
+
+@pytest.mark.parametrize(("ignore_succeeded", "expected"), [(True, 3), (False, 5)],
+                         ids=["1.38", "1.37"])
+def test_plain_metric_succeeded_pods(ignore_succeeded, expected):
+    """TestReplicaCalcScaleDownCM with two extra Succeeded pods (no metrics).
+
+    1.38: 5 pods at 12000 of 20000 → ratio 0.6 → 3, as upstream's case. Before: the two
+    Succeeded pods are missing and count as the target on a scale-down: (5 × 12000 +
+    2 × 20000) / 7 = 14285 → ratio 0.714 × 7 = 4.9998 → 5, no scale-down.
+    """
+    pods = rc_pods(5, (), [T] * 5 + [F, F], None, [RUNNING] * 5 + [SUCC, SUCC])
+    rc = ReplicaCalculator(TESTING_TOLERANCE, TESTING_CPU_INIT, TESTING_READINESS_DELAY,
+                           ignore_succeeded_pods=ignore_succeeded)
+    replicas, usage = rc.calc_plain_metric_replicas(pod_metrics([12000] * 5), 5, 20000, None,
+                                                    pods, "", NOW)
+    assert (replicas, usage) == (expected, 12000)
 
 
 # --- calculateRequests --------------------------------------------------------------------
 
 
-def _req_pod(containers, init=()):
+def _req_pod(containers, init=(), pod_cpu=None):
+    resources = ResourceRequirements(requests={"cpu": pod_cpu}) if pod_cpu is not None else None
     return Pod(name="test-pod", namespace="test-namespace", containers=list(containers),
-               init_containers=list(init))
+               init_containers=list(init), resources=resources)
 
 
 C100 = Container("container1", requests={"cpu": 100})
 C50 = Container("container2", requests={"cpu": 50})
+# name, pods, container, enablePodLevelResources, expected requests or error text
 CALCULATE_REQUESTS = [
-    ("void", [], "", {}),
+    ("void", [], "", False, {}),
     ("Sum container requests if pod-level feature is disabled", [_req_pod([C100, C50])], "",
-     {"test-pod": 150}),
+     False, {"test-pod": 150}),
     ("Pod-level resources are enabled, but not set: fallback to sum container requests",
-     [_req_pod([C100, C50])], "", {"test-pod": 150}),
-    ("Fail if at least one of the containers is missing requests",
-     [_req_pod([Container("container1"), C50])], "",
+     [_req_pod([C100, C50])], "", True, {"test-pod": 150}),
+    ("Pod-level resources override container requests when feature enabled and pod resources "
+     "specified", [_req_pod([C100, C50], pod_cpu=800)], "", True, {"test-pod": 800}),
+    ("Fail if at least one of the containers is missing requests and pod-level feature/requests "
+     "are not set", [_req_pod([Container("container1"), C50])], "", False,
      "missing request for cpu in container container1 of Pod test-pod"),
+    ("Pod-level resources override missing container requests when feature enabled and pod "
+     "resources specified", [_req_pod([Container("container1"), C50], pod_cpu=800)], "", True,
+     {"test-pod": 800}),
     ("Container: if a container name is specified, calculate requests only for that container",
-     [_req_pod([C100, C50])], "container1", {"test-pod": 100}),
+     [_req_pod([C100, C50])], "container1", False, {"test-pod": 100}),
+    ("Container: if a container name is specified, calculate requests only for that container "
+     "and ignore pod-level requests", [_req_pod([C100, C50], pod_cpu=800)], "container1", True,
+     {"test-pod": 100}),
     ("pod with restartable init containers",
      [_req_pod([C100], [Container("init-container1", requests={"cpu": 20}),
                         Container("restartable-container1", requests={"cpu": 50},
                                   restart_policy="Always")])],
-     "", {"test-pod": 150}),
+     "", False, {"test-pod": 150}),
 ]
 
 
 @pytest.mark.parametrize(
-    ("pods", "container", "expected"), [pytest.param(*c[1:], id=c[0]) for c in CALCULATE_REQUESTS]
+    ("pods", "container", "pod_level", "expected"),
+    [pytest.param(*c[1:], id=c[0]) for c in CALCULATE_REQUESTS],
 )
-def test_calculate_requests(pods, container, expected):
+def test_calculate_requests(pods, container, pod_level, expected):
+    """TestCalculateRequests; ``enablePodLevelResources`` is the ``pod_level_resources`` flag."""
     if isinstance(expected, str):
         with pytest.raises(MissingRequestError) as e:
-            calculate_requests(pods, container, "cpu")
+            calculate_requests(pods, container, "cpu", pod_level_resources=pod_level)
         assert str(e.value) == expected
     else:
-        assert calculate_requests(pods, container, "cpu") == expected
+        assert calculate_requests(pods, container, "cpu", pod_level_resources=pod_level) == expected
+
+
+def test_calculate_requests_pod_level_set_but_gate_off():
+    # Not an upstream row: the pod-level cases with the gate off fall back to containers
+    # (100 + 50 = 150), or fail on the container without a request.
+    assert calculate_requests([_req_pod([C100, C50], pod_cpu=800)], "", "cpu") == {"test-pod": 150}
+    with pytest.raises(MissingRequestError, match="missing request for cpu in container container1"):
+        calculate_requests([_req_pod([Container("container1"), C50], pod_cpu=800)], "", "cpu")
+
+
+def test_calculate_pod_level_requests_overhead_and_missing_resource():
+    # PodRequests applies the pod-level 800m over the containers and adds the 250m overhead
+    # (1.34–1.37); from 1.38 (k/k PR #142154) the overhead is left out. A memory-only
+    # pod-level request still selects the pod-level path, where the cpu is the containers'
+    # aggregate (150m); with no container cpu at all it is an error.
+    pod = _req_pod([C100, C50], pod_cpu=800)
+    pod.overhead = {"cpu": 250}
+    assert calculate_pod_level_requests(pod, "cpu") == 1050
+    assert calculate_pod_level_requests(pod, "cpu", exclude_overhead=True) == 800
+    mem_only = Pod(name="m", containers=[C100, C50],
+                   resources=ResourceRequirements(requests={"memory": 1000}))
+    assert calculate_requests([mem_only], "", "cpu", pod_level_resources=True) == {"m": 150}
+    bare = Pod(name="b", containers=[Container("c")],
+               resources=ResourceRequirements(requests={"memory": 1000}))
+    with pytest.raises(MissingRequestError) as e:
+        calculate_requests([bare], "", "cpu", pod_level_resources=True)
+    assert str(e.value) == "missing pod-level request for cpu in Pod b"
 
 
 def test_calculate_pod_requests_from_containers_non_existent_container():

@@ -191,3 +191,52 @@ def hc_pods_metric_getter(levels: Sequence[int], fail: bool = False):
         return {f"test-pod-{i}": PodMetric(NOW, 0.0, v) for i, v in enumerate(levels)}
 
     return get_pods_metric
+
+
+class ClientCalls:
+    """What a fake metrics client was asked, to check the controller's arguments."""
+
+    def __init__(self) -> None:
+        self.raw: list[tuple] = []
+        self.object: list[tuple] = []
+        self.external: list[tuple] = []
+
+
+def metrics_client(
+    levels: Sequence[int],
+    timestamp: float = GO_ZERO_TIME,
+    fail_custom: bool = False,
+    fail_external: bool = False,
+    calls: ClientCalls | None = None,
+):
+    """The fake custom and external metrics clients of both upstream test files.
+
+    ``get_raw_metric`` returns one value per pod (``test-pod-<i>``), ``get_object_metric``
+    ``levels[0]`` and ``get_external_metric`` every level, as ``prepareTestClient`` and
+    ``newFakeCustomMetricsClient``/``newFakeExternalMetricsClient`` do; ``fail_*`` makes
+    that API fail with "something went wrong" (``TestConditionFailedGetMetrics``).
+    """
+    from capacity.k8s.hpa import HPAError, MetricsClient
+
+    def get_raw_metric(name, namespace, selector, metric_selector):
+        if calls is not None:
+            calls.raw.append((name, namespace, dict(selector), metric_selector))
+        if fail_custom:
+            raise HPAError("something went wrong")
+        return {f"test-pod-{i}": PodMetric(timestamp, 60.0, v) for i, v in enumerate(levels)}, timestamp
+
+    def get_object_metric(name, namespace, described_object, metric_selector):
+        if calls is not None:
+            calls.object.append((name, namespace, described_object, metric_selector))
+        if fail_custom:
+            raise HPAError("something went wrong")
+        return levels[0], timestamp
+
+    def get_external_metric(name, namespace, selector):
+        if calls is not None:
+            calls.external.append((name, namespace, selector))
+        if fail_external:
+            raise HPAError("something went wrong")
+        return list(levels), timestamp
+
+    return MetricsClient(get_raw_metric, get_object_metric, get_external_metric)
