@@ -9,19 +9,17 @@ status conditions as type/status/reason, CPU utilization where upstream verifies
 The fixtures rebuild upstream's fake pods and metrics (tests/k8s/hpa_tables/fixtures.py);
 like upstream's test ``init()``, the legacy scale-up limit factor is 8.
 
+Pods, Object and External metrics go through a fake :class:`MetricsClient` built like
+upstream's fake custom and external metrics clients (``metrics_client`` in the fixtures:
+the object's value is ``reportedLevels[0]``, the external series are the levels, the
+per-pod values one per pod); ``status.replicas`` is upstream's ``statusReplicas``.
+
 Not expressible here (client or API plumbing) and skipped:
 TestScaleUpDeployment/ReplicaSet (same numbers as TestScaleUp, other scale kinds),
 TestConditionInvalidSelectorMissing/Unparsable, TestConditionNoAmbiguousSelector…,
 TestConditionAmbiguousSelector… (selectors), TestConditionFailedGetScale,
-TestConditionFailedUpdateScale (API errors), TestMultipleHPAs (worker concurrency), the
-monitor-label assertions of every test, and the Object/External scaling tests
-(TestScaleUpCMObject, TestScaleUpFromZeroCMObject, TestScaleUpFromZeroIgnoresToleranceCMObject,
-TestScaleUpPerPodCMObject, TestScaleUpCMExternal, TestScaleUpPerPodCMExternal,
-TestScaleDownCMObject, TestScaleDownToZeroCMObject, TestScaleDownPerPodCMObject,
-TestScaleDownCMExternal, TestScaleDownToZeroCMExternal, TestScaleDownPerPodCMExternal,
-TestToleranceCMObject, TestToleranceCMExternal, TestTolerancePerPodCMObject,
-TestTolerancePerPodCMExternal): the controller does not evaluate those metric sources
-(their arithmetic is tested in test_hpa_replica_calculator.py).
+TestConditionFailedUpdateScale (API errors), TestMultipleHPAs (worker concurrency), and the
+monitor-label assertions of every test.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from capacity.k8s.hpa import (
+    AVERAGE_VALUE_METRIC_TYPE,
     EXTERNAL_METRIC_SOURCE_TYPE,
     MAX_CHANGE_POLICY_SELECT,
     OBJECT_METRIC_SOURCE_TYPE,
@@ -47,6 +46,7 @@ from capacity.k8s.hpa import (
     HPAScalingRules,
     MetricIdentifier,
     MetricSpec,
+    MetricStatus,
     MetricTarget,
     ObjectMetricSource,
     PodsMetricSource,
@@ -54,6 +54,7 @@ from capacity.k8s.hpa import (
     TimestampedRecommendation,
     set_defaults_horizontal_pod_autoscaler_behavior,
 )
+from capacity.k8s.hpa_types import VALUE_METRIC_TYPE
 from tests.k8s.hpa_tables.fixtures import (
     COOL,
     FAILED,
@@ -63,11 +64,13 @@ from tests.k8s.hpa_tables.fixtures import (
     TESTING_CPU_INIT,
     TESTING_READINESS_DELAY,
     TESTING_TOLERANCE,
+    ClientCalls,
     F,
     T,
     hc_metrics_getter,
     hc_pods,
     hc_pods_metric_getter,
+    metrics_client,
     milli,
 )
 
@@ -117,18 +120,31 @@ def qps(average_milli: int) -> MetricSpec:
     )
 
 
+DEPLOYMENT = CrossVersionObjectReference("Deployment", "some-deployment", "apps/v1")
+
+
+def _target(kind: str, milli_value: int) -> MetricTarget:
+    if kind == VALUE_METRIC_TYPE:
+        return MetricTarget(VALUE_METRIC_TYPE, value=milli_value)
+    return MetricTarget(AVERAGE_VALUE_METRIC_TYPE, average_value=milli_value)
+
+
+def obj(kind: str, milli_value: int, selector: dict[str, str] | None = None) -> MetricSpec:
+    """An Object metric ``qps`` on Deployment some-deployment."""
+    return MetricSpec(OBJECT_METRIC_SOURCE_TYPE, object=ObjectMetricSource(
+        DEPLOYMENT, MetricIdentifier("qps", selector), _target(kind, milli_value)))
+
+
+def ext(kind: str, milli_value: int) -> MetricSpec:
+    """An External metric ``qps`` with an empty (non-nil) selector, as upstream's tests."""
+    return MetricSpec(EXTERNAL_METRIC_SOURCE_TYPE, external=ExternalMetricSource(
+        MetricIdentifier("qps", {}), _target(kind, milli_value)))
+
+
+V, AV = VALUE_METRIC_TYPE, AVERAGE_VALUE_METRIC_TYPE
 CHEDDAR = MetricSpec("CheddarCheese")
-EXTERNAL_QPS = MetricSpec(
-    EXTERNAL_METRIC_SOURCE_TYPE,
-    external=ExternalMetricSource(MetricIdentifier("qps", {}), MetricTarget("Value", value=100)),
-)
-OBJECT_QPS = MetricSpec(
-    OBJECT_METRIC_SOURCE_TYPE,
-    object=ObjectMetricSource(
-        CrossVersionObjectReference("Deployment", "some-deployment", "apps/v1"),
-        MetricIdentifier("qps"), MetricTarget("Value", value=15000),
-    ),
-)
+EXTERNAL_QPS = ext(V, 100)
+OBJECT_QPS = obj(V, 15000)
 ONE = milli("1.0")
 MIXED = [milli("0.9"), milli("1.0"), milli("1.1")]
 
@@ -157,7 +173,8 @@ class Case:
     conditions: list[tuple[str, str, str]] | None = None  # None: statusOk
     cpu_current: int | None = None  # checked when set (upstream verifyCPUCurrent)
     fail_resource: bool = False
-    fail_pods: bool = False
+    fail_pods: bool = False  # the custom metrics API (Pods and Object metrics) fails
+    fail_external: bool = False  # the external metrics API fails
     error: bool = False  # reconcile returns an error
 
 
@@ -184,9 +201,10 @@ def run(c: Case, **controller_kwargs):
     if c.recommendations is not None:
         hc.recommendations[KEY] = list(c.recommendations)
     pods = hc_pods(c.status, c.requests, c.readiness, c.start_times, c.phases, c.deleted)
+    client = metrics_client(c.levels, NOW, fail_custom=c.fail_pods, fail_external=c.fail_external)
     result = hc.reconcile_autoscaler(
         KEY, spec, c.spec, pods, hc_metrics_getter(c.levels, c.fail_resource), NOW,
-        hc_pods_metric_getter(c.levels, c.fail_pods),
+        metrics_client=client, status_replicas=c.status,
     )
     return hc, result
 
@@ -313,13 +331,13 @@ CASES = [
          metrics=[qps(15000)], levels=[100, 200, 300], requests=[milli("0.1")] * 3,
          fail_pods=True,
          conditions=[(A, T, "SucceededGetScale"), (S, F, "FailedGetPodsMetric")], error=True),
-    # Upstream fails these through the metrics clients; here the sources are unsupported,
-    # which sets the same condition.
     Case("TestConditionFailedGetMetrics/FailedGetObjectMetric", 1, 100, 3, 3, 3,
          metrics=[OBJECT_QPS], levels=[100, 200, 300], requests=[milli("0.1")] * 3,
+         fail_pods=True, fail_external=True,
          conditions=[(A, T, "SucceededGetScale"), (S, F, "FailedGetObjectMetric")], error=True),
     Case("TestConditionFailedGetMetrics/FailedGetExternalMetric", 1, 100, 3, 3, 3,
-         metrics=[EXTERNAL_QPS], levels=[100, 200, 300], requests=[milli("0.1")] * 3,
+         metrics=[ext(V, 300)], levels=[100, 200, 300], requests=[milli("0.1")] * 3,
+         fail_pods=True, fail_external=True,
          conditions=[(A, T, "SucceededGetScale"), (S, F, "FailedGetExternalMetric")],
          error=True),
     Case("TestConditionInvalidSourceType", 2, 6, 3, 3, 3, metrics=[CHEDDAR], levels=[20000],
@@ -348,15 +366,55 @@ CASES = [
          cpu_current=40,
          conditions=ok((A, T, "ReadyForNewScale"), (L, T, "TooFewReplicas"))),
     Case("TestScaleUpOneMetricEmpty", 2, 6, 3, 3, 4, cpu_target=30, metrics=[EXTERNAL_QPS],
-         levels=[300, 400, 500], requests=[ONE] * 3, cpu_current=40, error=True),
+         levels=[300, 400, 500], requests=[ONE] * 3, cpu_current=40, fail_external=True,
+         error=True),
     Case("TestNoScaleDownOneMetricInvalid", 2, 6, 5, 5, 5, cpu_target=50, metrics=[CHEDDAR],
          levels=[100, 300, 500, 250, 250], requests=[ONE] * 5, recommendations=NO_RECS,
          conditions=[(A, T, "SucceededGetScale"), (S, F, "InvalidMetricSourceType")],
          error=True),
-    Case("TestNoScaleDownOneMetricEmpty", 2, 6, 5, 5, 5, cpu_target=50, metrics=[EXTERNAL_QPS],
+    Case("TestNoScaleDownOneMetricEmpty", 2, 6, 5, 5, 5, cpu_target=50, metrics=[ext(V, 1000)],
          levels=[100, 300, 500, 250, 250], requests=[ONE] * 5, recommendations=NO_RECS,
+         fail_external=True,
          conditions=[(A, T, "SucceededGetScale"), (S, F, "FailedGetExternalMetric")],
          error=True),
+]
+
+
+CASES += [
+    # --- Object and External metrics (no CPU requests: statusReplicas pods of 1 CPU) ---
+    # 20000/15000 × 3 ready pods = 4.
+    Case("TestScaleUpCMObject", 2, 6, 3, 3, 4, metrics=[obj(V, 15000)], levels=[20000]),
+    # From zero replicas: ceil(20000/15000) = 2, no ready pods or tolerance needed.
+    Case("TestScaleUpFromZeroCMObject", 0, 6, 0, 0, 2, metrics=[obj(V, 15000)], levels=[20000]),
+    # From zero the tolerance does not apply: ceil(1000/1000) = 1.
+    Case("TestScaleUpFromZeroIgnoresToleranceCMObject", 0, 6, 0, 0, 1,
+         metrics=[obj(V, 1000)], levels=[1000]),
+    # 40000/(10000 × 3) = 1.33 → ceil(40000/10000) = 4.
+    Case("TestScaleUpPerPodCMObject", 2, 6, 3, 3, 4, metrics=[obj(AV, 10000)], levels=[40000]),
+    # 8600/6666 × 3 = 3.87 → 4.
+    Case("TestScaleUpCMExternal", 2, 6, 3, 3, 4, metrics=[ext(V, 6666)], levels=[8600]),
+    # 8600/(2222 × 3) = 1.29 → ceil(8600/2222) = 4.
+    Case("TestScaleUpPerPodCMExternal", 2, 6, 3, 3, 4, metrics=[ext(AV, 2222)], levels=[8600]),
+    Case("TestScaleDownCMObject", 2, 6, 5, 5, 3, metrics=[obj(V, 20000)], levels=[12000],
+         requests=[ONE] * 5, recommendations=NO_RECS),
+    Case("TestScaleDownToZeroCMObject", 0, 6, 5, 5, 0, metrics=[obj(V, 20000)], levels=[0],
+         requests=[ONE] * 5, recommendations=NO_RECS),
+    Case("TestScaleDownPerPodCMObject", 2, 6, 5, 5, 3, metrics=[obj(AV, 20000)], levels=[60000],
+         requests=[ONE] * 5, recommendations=NO_RECS),
+    Case("TestScaleDownCMExternal", 2, 6, 5, 5, 3, metrics=[ext(V, 14400)], levels=[8600],
+         recommendations=NO_RECS),
+    Case("TestScaleDownToZeroCMExternal", 0, 6, 5, 5, 0, metrics=[ext(V, 14400)], levels=[0],
+         recommendations=NO_RECS),
+    Case("TestScaleDownPerPodCMExternal", 2, 6, 5, 5, 3, metrics=[ext(AV, 3000)],
+         levels=[8600], recommendations=NO_RECS),
+    Case("TestToleranceCMObject", 1, 5, 3, 3, 3, metrics=[obj(V, 20000)], levels=[20050],
+         requests=MIXED, conditions=ok((A, T, "ReadyForNewScale"))),
+    Case("TestToleranceCMExternal", 2, 6, 4, 4, 4, metrics=[ext(V, 8666)], levels=[8600],
+         conditions=ok((A, T, "ReadyForNewScale"))),
+    Case("TestTolerancePerPodCMObject", 2, 6, 4, 4, 4, metrics=[obj(AV, 2200, {})],
+         levels=[8600], conditions=ok((A, T, "ReadyForNewScale"))),
+    Case("TestTolerancePerPodCMExternal", 2, 6, 4, 4, 4, metrics=[ext(AV, 2200)], levels=[8600],
+         conditions=ok((A, T, "ReadyForNewScale"))),
 ]
 
 
@@ -544,3 +602,104 @@ def test_memory_metric_uses_no_cpu_readiness_rule():
     r = hc.reconcile_autoscaler(KEY, spec, 3, pods, hc_metrics_getter([0, 0, 0]), NOW)
     assert (r.desired_replicas, r.utilization("memory")) == (6, 50)
     assert r.reason == "memory resource utilization (percentage of request) above target"
+
+
+# --- beyond upstream's table: Pods/Object/External names, messages, client arguments ----
+# Texts from horizontal.go's format strings ("%s metric %s", "external metric %s(%+v)",
+# "unable to get metric %s: %v on %s %s/%s", "failed to get object metric value: %v").
+
+SELECTOR_TEXT = ("&LabelSelector{MatchLabels:map[string]string{},"
+                 "MatchExpressions:[]LabelSelectorRequirement{},}")
+
+
+def _case(name: str) -> Case:
+    return CASES[[c.name for c in CASES].index(name)]
+
+
+@pytest.mark.parametrize(("name", "metric", "status"), [
+    ("TestScaleUpCMObject", "Deployment metric qps",
+     MetricStatus("Object", "qps", "", None, None, 20000)),
+    ("TestScaleUpPerPodCMObject", "external metric qps(nil)",
+     MetricStatus("Object", "qps", "", None, 13334)),  # ceil(40000/3)
+    ("TestScaleUpCMExternal", f"external metric qps({SELECTOR_TEXT})",
+     MetricStatus("External", "qps", "", None, None, 8600)),
+    ("TestScaleUpPerPodCMExternal", f"external metric qps({SELECTOR_TEXT})",
+     MetricStatus("External", "qps", "", None, 2867)),  # ceil(8600/3)
+    ("TestScaleUpCM", "pods metric qps", MetricStatus("Pods", "qps", "", None, 20000)),
+])
+def test_custom_metric_reason_condition_and_status(name, metric, status):
+    _, r = run(_case(name))
+    assert r.reason == f"{metric} above target"
+    assert r.event == ("Normal", "SuccessfulRescale", f"New size: 4; reason: {metric} above target")
+    assert r.condition(S)[3] == f"the HPA was able to successfully calculate a replica count from {metric}"
+    assert r.metric_statuses == [status]
+
+
+def test_failed_object_metric_messages():
+    """TestConditionFailedGetMetrics/FailedGetObjectMetric, with the texts."""
+    _, r = run(_case("TestConditionFailedGetMetrics/FailedGetObjectMetric"))
+    inner = "unable to get metric qps: Deployment on test-namespace some-deployment/something went wrong"
+    assert r.events[0] == ("Warning", "FailedGetObjectMetric", inner)
+    assert r.condition(S) == (S, F, "FailedGetObjectMetric",
+                              "the HPA was unable to compute the replica count: " + inner)
+    assert r.event == ("Warning", "FailedComputeMetricsReplicas",
+                       "invalid metrics (1 invalid out of 1), first error is: "
+                       f"failed to get object metric value: {inner}")
+
+
+def test_failed_external_metric_messages():
+    """TestScaleUpOneMetricEmpty: scales on CPU and reports the External error."""
+    _, r = run(_case("TestScaleUpOneMetricEmpty"))
+    inner = f"unable to get external metric test-namespace/qps/{SELECTOR_TEXT}: something went wrong"
+    assert r.events[0] == ("Warning", "FailedGetExternalMetric", inner)
+    assert r.error == ("invalid metrics (1 invalid out of 2), first error is: failed to get qps "
+                       f"external metric value: failed to get external metric qps: {inner}")
+    assert (r.rescale, r.desired_replicas) == (True, 4)
+
+
+def test_client_receives_namespace_selector_and_metric_selector():
+    calls = ClientCalls()
+    hc = HorizontalController(scale_up_limit_factor=8.0)
+    spec = HorizontalPodAutoscalerSpec(6, 2, [qps(15000), obj(V, 15000, {"a": "b"}), ext(V, 6666)])
+    r = hc.reconcile_autoscaler(
+        "shop/web", spec, 3, hc_pods(3, [ONE] * 3), hc_metrics_getter([]), NOW,
+        metrics_client=metrics_client([20000, 10000, 30000], NOW, calls=calls),
+        selector={"app": "web"},
+    )
+    assert calls.raw == [("qps", "shop", {"app": "web"}, None)]
+    assert calls.object == [("qps", "shop", DEPLOYMENT, {"a": "b"})]
+    assert calls.external == [("qps", "shop", {})]
+    # Pods: 20000/15000 → 4; Object: 20000/15000 × 3 → 4; External: 60000/6666 = 9.0009,
+    # × 3 = 27.003 → 28 (the largest; then capped at max 6).
+    assert r.metric_desired_replicas == 28 and r.desired_replicas == 6
+
+
+def test_legacy_get_pods_metric_still_serves_pods_metrics():
+    """TestScaleUpCM through the older ``get_pods_metric`` argument (no client)."""
+    c = _case("TestScaleUpCM")
+    hc = HorizontalController(300.0, TESTING_TOLERANCE, TESTING_CPU_INIT,
+                              TESTING_READINESS_DELAY, scale_up_limit_factor=8.0)
+    spec = HorizontalPodAutoscalerSpec(c.max, c.min, c.metrics)
+    pods = hc_pods(c.status, c.requests)
+    r = hc.reconcile_autoscaler(KEY, spec, c.spec, pods, hc_metrics_getter(c.levels), NOW,
+                                hc_pods_metric_getter(c.levels))
+    assert (r.desired_replicas, r.reason) == (4, "pods metric qps above target")
+    # A client's get_raw_metric takes precedence over get_pods_metric.
+    hc.delete_hpa(KEY)
+    r = hc.reconcile_autoscaler(KEY, spec, c.spec, pods, hc_metrics_getter(c.levels), NOW,
+                                hc_pods_metric_getter(c.levels, fail=True),
+                                metrics_client=metrics_client(c.levels, NOW))
+    assert r.desired_replicas == 4
+
+
+def test_status_replicas_default_counts_active_pods():
+    # 3 Running pods plus a Failed and a deleted one: status.replicas defaults to the 3
+    # active pods, so the per-pod average of an Object AverageValue metric is 30000/3.
+    pods = hc_pods(5, [ONE] * 5, phases=[RUNNING] * 3 + [FAILED, RUNNING],
+                   deleted=[False] * 4 + [True])
+    hc = HorizontalController()
+    spec = HorizontalPodAutoscalerSpec(10, 1, [obj(AV, 10000)])
+    r = hc.reconcile_autoscaler(KEY, spec, 3, pods, hc_metrics_getter([]), NOW,
+                                metrics_client=metrics_client([30000], NOW))
+    assert r.metric_statuses[0].average_value == 10000
+    assert not r.rescale  # 30000/(10000 × 3) = 1: within tolerance
