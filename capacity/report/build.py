@@ -221,9 +221,24 @@ def _availability(doc: Document, summary: dict[str, Any]) -> None:
     rows = []
     for key, label in (("requests_served", "requests served"),
                        ("time_with_ready_pod", "time with a ready pod"),
-                       ("time_at_full_capacity", "time at full capacity")):
+                       ("time_at_full_capacity", "time at full capacity (ready pods could "
+                                                 "serve all offered load)"),
+                       ("time_all_desired_ready", "time all desired pods ready (ready ≥ "
+                                                  "spec.replicas)")):
+        if key not in a:
+            continue
         e = a[key]
         rows.append([label, pct(e["mean"], 4), interval(e.get("ci95"), lambda v: pct(v, 4))])
+    for k, e in (a.get("time_with_at_least") or {}).items():
+        rows.append([f"  time with at least {k} ready pod{'s' if k != '1' else ''}",
+                     pct(e["mean"], 2), interval(e.get("ci95"), lambda v: pct(v, 2))])
+    rp = summary["replicas"]
+    rd = rp.get("ready")
+    rows.append(["spec.replicas min / mean / max", f"{rp['min']} / {rp['mean']:.2f} / {rp['max']}",
+                 interval(rp.get("mean_ci95"), lambda v: f"{v:.2f}")])
+    if rd:
+        rows.append(["ready pods min / mean / max", f"{rd['min']} / {rd['mean']:.2f} / {rd['max']}",
+                     ""])
     ep = a.get("episodes")
     if ep:
         e = ep["requests_served"]
@@ -236,6 +251,8 @@ def _availability(doc: Document, summary: dict[str, Any]) -> None:
     caption = a["requests_served"].get("estimator")
     if ep:
         caption = f"{caption}; rare failures: {ep['requests_served']['estimator']}"
+    for n in summary.get("notices") or []:
+        doc.add(Para(f"**Note:** {n}."))
     doc.add(Table(["measure", "mean", "95% interval over runs"], rows, caption=caption))
     obj = a.get("objective")
     if obj is not None:

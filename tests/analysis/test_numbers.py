@@ -147,3 +147,15 @@ def test_objective_prints_as_written():
     assert "objective                  99.9%" in res.stdout
     assert "0.9990000000000001" not in res.stdout
     assert "2 x 2 h" in res.stdout  # durations in human units
+
+
+def test_report_shows_ready_pods_and_the_notice():
+    from capacity.report.build import build_document, run_scenarios
+    from capacity.report.document import to_markdown
+
+    runs = run_scenarios([ROOT / "scenarios" / "seed-as-written.yaml"], runs=2, duration="2h",
+                         compare=False, worked_example="off")
+    md = to_markdown(build_document(runs), None)
+    assert "ready pods min / mean / max | 0 / 0.00 / 0" in md
+    assert "**Note:** no pod was ever admitted" in md
+    assert "time all desired pods ready" in md
