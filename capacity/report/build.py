@@ -25,6 +25,7 @@ from capacity.analysis.cost import HOURS_PER_MONTH, cost_summary, effective_pric
 from capacity.k8s.quantity import Quantity, format_quantity
 from capacity.report import plots, seed_claims
 from capacity.report.document import (
+    NO_INTERVAL,
     Bullets,
     Document,
     Heading,
@@ -37,7 +38,7 @@ from capacity.scenario.loader import load_scenario
 from capacity.scenario.model import Scenario
 
 WorkedExample = Literal["auto", "off"]
-NO_CI = "– (one run)"
+NO_CI = NO_INTERVAL
 
 
 @dataclass

@@ -55,6 +55,23 @@ class Pre:
 
 Block = Heading | Para | Table | Bullets | Image | Pre
 
+#: What a table cell says when there is no interval (a single run).
+NO_INTERVAL = "– (one run)"
+
+
+def _without_empty_intervals(t: Table) -> Table:
+    """Drop "interval" columns that hold no interval in any row (a single run), so no
+    interval heading stands over dashes; the caption says why."""
+    drop = {i for i, h in enumerate(t.headers) if "interval" in h.lower()
+            and t.rows and all(r[i] in (NO_INTERVAL, "") for r in t.rows)}
+    if not drop:
+        return t
+    keep = [i for i in range(len(t.headers)) if i not in drop]
+    note = "One run: no intervals (simulate two or more runs for them)."
+    return Table([t.headers[i] for i in keep], [[r[i] for i in keep] for r in t.rows],
+                 None if t.align is None else "".join(t.align[i] for i in keep),
+                 f"{t.caption} {note}" if t.caption else note)
+
 
 @dataclass
 class Document:
@@ -63,7 +80,8 @@ class Document:
     images: dict[str, bytes] = field(default_factory=dict)
 
     def add(self, *blocks: Block) -> None:
-        self.blocks.extend(blocks)
+        self.blocks.extend(_without_empty_intervals(b) if isinstance(b, Table) else b
+                           for b in blocks)
 
     def image(self, name: str, png: bytes, alt: str, caption: str | None = None) -> None:
         self.images[name] = png

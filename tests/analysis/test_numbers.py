@@ -159,3 +159,17 @@ def test_report_shows_ready_pods_and_the_notice():
     assert "ready pods min / mean / max | 0 / 0.00 / 0" in md
     assert "**Note:** no pod was ever admitted" in md
     assert "time all desired pods ready" in md
+
+
+def test_no_interval_heading_over_dashes_for_one_run():
+    from capacity.report.build import build_document, run_scenarios
+    from capacity.report.document import Table
+
+    runs = run_scenarios([ROOT / "scenarios" / "peak.yaml"], runs=1, duration="2h",
+                         compare=False, worked_example="off")
+    tables = [b for b in build_document(runs).blocks if isinstance(b, Table)]
+    assert tables
+    for t in tables:
+        for i, h in enumerate(t.headers):
+            if "interval" in h.lower():
+                assert any(r[i] not in ("– (one run)", "") for r in t.rows), (t.headers, h)
