@@ -384,6 +384,8 @@ _MATH_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 _OTHER_FUNCS = {"clamp", "clamp_min", "clamp_max", "round", "time", "vector", "scalar", "absent"}
 _AGGREGATIONS = {"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar"}
 _ARITH = {"+", "-", "*", "/", "%", "^", "atan2"}
+# shouldDropMetricName (engine.go, v2.42): atan2 keeps the name.
+_DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
 _COMPARE = {"==", "!=", ">", "<", ">=", "<="}
 _SETOPS = {"and", "or", "unless"}
 # Steps evaluated together; bounds the (series × steps) arrays of one chunk.
@@ -1062,7 +1064,7 @@ def _vector_scalar(op: str, vec: _Vec, sc: np.ndarray, swap: bool, return_bool: 
     else:
         out, p = _arith(op, a, b), vec.p
     labels = vec.labels
-    if op in _ARITH or return_bool:
+    if op in _DROPS_NAME or return_bool:
         labels = [_drop_name(ls) for ls in labels]
     return _merge(ctx, labels, np.where(p, out, 0.0), p)
 
@@ -1182,7 +1184,7 @@ def _result_metric(ls: Labels, rs: Labels, op: str, on: bool, names: frozenset[s
     """resultMetric: the 'many' side's labels, reduced for one-to-one, plus group_x labels
     copied from the 'one' side."""
     d = dict(ls)
-    if op in _ARITH:
+    if op in _DROPS_NAME:
         d.pop("__name__", None)
     if card == "one-to-one":
         if on:
