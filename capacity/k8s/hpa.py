@@ -17,6 +17,15 @@ Usage::
     if r.rescale:
         deployment.replicas = r.desired_replicas
 
+    # Pods, Object and External metrics: a MetricsClient of three callables
+    client = MetricsClient(
+        get_raw_metric=lambda name, ns, selector, metric_selector: (pod_metrics, ts),
+        get_object_metric=lambda name, ns, described_object, metric_selector: (milli, ts),
+        get_external_metric=lambda name, ns, selector: ([milli, ...], ts),
+    )
+    r = hc.reconcile_autoscaler("ns/name", spec, current_replicas, pods, get_metrics, now,
+                                metrics_client=client, status_replicas=status_replicas)
+
 The spec is taken as already defaulted by the API server
 (:func:`set_defaults_horizontal_pod_autoscaler`): ``min_replicas`` set, ``metrics``
 non-empty, ``behavior`` either None (legacy path) or with both rule sets filled.

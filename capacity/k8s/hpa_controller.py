@@ -496,8 +496,6 @@ class HorizontalController:
         """
         if conditions is None:
             conditions = {}
-        if status_replicas is None:
-            status_replicas = sum(1 for p in pods if is_pod_active(p))
         metric_specs = spec.metrics
         tolerances = self.tolerances_for_hpa(spec)
         statuses: list[MetricStatus | None] = [None] * len(metric_specs)
@@ -569,8 +567,6 @@ class HorizontalController:
         """
         if tolerances is None:
             tolerances = self.tolerances_for_hpa(spec)
-        if status_replicas is None:
-            status_replicas = sum(1 for p in pods if is_pod_active(p))
         mtype = metric_spec.type
         if mtype == RESOURCE_METRIC_SOURCE_TYPE and metric_spec.resource is not None:
             src = metric_spec.resource
@@ -737,7 +733,7 @@ class HorizontalController:
     def _object_metric(
         self,
         spec_replicas: int,
-        status_replicas: int,
+        status_replicas: int | None,
         src: ObjectMetricSource | None,
         pods: Sequence[Pod],
         client: MetricsClient | None,
@@ -766,7 +762,8 @@ class HorizontalController:
             try:
                 usage, timestamp = _fetch_object(client, name, namespace, obj, src.metric.selector)
                 replicas, average = self.replica_calc.get_object_per_pod_metric_replicas(
-                    status_replicas, target.average_value, usage, tolerances
+                    _status_replicas(status_replicas, pods), target.average_value, usage,
+                    tolerances,
                 )
             except HPAError as e:
                 raise _StatusError(f"failed to get {name} object metric: {e}", e) from e
@@ -778,7 +775,7 @@ class HorizontalController:
     def _external_metric(
         self,
         spec_replicas: int,
-        status_replicas: int,
+        status_replicas: int | None,
         src: ExternalMetricSource | None,
         pods: Sequence[Pod],
         client: MetricsClient | None,
@@ -800,7 +797,8 @@ class HorizontalController:
             try:
                 values, timestamp = _fetch_external(client, name, namespace, sel)
                 replicas, average = self.replica_calc.get_external_per_pod_metric_replicas(
-                    status_replicas, target.average_value, values, tolerances
+                    _status_replicas(status_replicas, pods), target.average_value, values,
+                    tolerances,
                 )
             except HPAError as e:
                 raise _StatusError(f"failed to get {name} external metric: {e}", e) from e
@@ -1225,6 +1223,14 @@ class _StatusError(HPAError):
     def __init__(self, returned: str, cause: HPAError) -> None:
         super().__init__(returned)
         self.cause = cause
+
+
+def _status_replicas(status_replicas: int | None, pods: Sequence[Pod]) -> int:
+    """The scale target's ``status.replicas``, or its active pods when not given."""
+    if status_replicas is not None:
+        return status_replicas
+    # A ReplicaSet's status.replicas counts its active pods (controller.FilterActivePods).
+    return sum(1 for p in pods if is_pod_active(p))
 
 
 def _cause(err: HPAError) -> HPAError:
