@@ -1,7 +1,7 @@
 """Ported tests of the VPA recommender's histograms, plus properties.
 
 Source: kubernetes/autoscaler vertical-pod-autoscaler/pkg/recommender/util/
-histogram_test.go (16 tests), decaying_histogram_test.go (8) and histogram_options_test.go
+histogram_test.go (16 tests), decaying_histogram_test.go (8, and one of ours) and histogram_options_test.go
 (2), each test named after the upstream one. Times are float seconds; upstream's
 ``time.Unix(1234567890, 0)`` is ``1234567890.0``.
 """
@@ -273,11 +273,21 @@ def test_decaying_histogram_save_to_checkpoint() -> None:
     """TestDecayingHistogramSaveToCheckpoint: the moved reference timestamp is saved."""
     d = DecayingHistogram(TEST_OPTIONS, HOUR)
     d.add_sample(2, 1, START_TIME + 100 * HOUR)
-    assert d.reference_timestamp != 0.0
+    assert d.reference_timestamp is not None
     checkpoint = d.save_to_checkpoint()
     assert checkpoint.reference_timestamp == d.reference_timestamp
     assert checkpoint.bucket_weights
     assert checkpoint.total_weight != 0
+
+
+def test_first_sample_moves_the_reference_from_the_zero_time() -> None:
+    """decayFactor: Go's zero time is more than 100 half-lives before any real sample, so
+    the first one moves the reference to itself, rounded to the half-life."""
+    d = DecayingHistogram(TEST_OPTIONS, HOUR)
+    assert d.reference_timestamp is None
+    d.add_sample(2, 1, START_TIME)  # 1234567890 s = 342935.5 h → 342936 h
+    assert d.reference_timestamp == 342936 * HOUR
+    assert d.total_weight == pytest.approx(2 ** ((START_TIME - 342936 * HOUR) / HOUR))
 
 
 def test_decaying_histogram_load_from_checkpoint() -> None:

@@ -505,9 +505,10 @@ def cap_proportionally_to_pod_limit_range(
     if pod_limit_range is None:
         return list(recommendations)
     recs = insert_requests_for_missing_recommendations(recommendations, pod)
-    for field in ("upper_bound", "target", "lower_bound"):
+    fields: tuple[Field, ...] = ("upper_bound", "target", "lower_bound")
+    for field in fields:
         for resource in _RESOURCES:
-            recs = apply_pod_limit_range(recs, pod, pod_limit_range, resource, field)  # type: ignore[arg-type]
+            recs = apply_pod_limit_range(recs, pod, pod_limit_range, resource, field)
     return recs
 
 

@@ -8,11 +8,12 @@ Mirrors ``kubernetes/autoscaler vertical-pod-autoscaler/pkg/recommender/util/``:
 ``shiftReferenceTimestamp``, ``maxDecayExponent``).
 
 A histogram holds one float weight per bucket, so its size is O(buckets) whatever the
-number of samples. Times are float seconds; upstream's zero ``time.Time`` (the initial
-reference timestamp of a decaying histogram) is ``0.0`` here, and rounding a timestamp to
-a multiple of the half-life is done relative to ``0.0`` (Go rounds relative to year 1,
-which is a whole number of days before the Unix epoch, so the two agree for half-lives
-that divide a day when ``0.0`` is read as the Unix epoch).
+number of samples. Times are float seconds. Upstream's zero ``time.Time``, the initial
+reference timestamp of a decaying histogram, is ``None`` here: earlier than any time, so
+the first sample moves the reference to itself, as in Go. Rounding a timestamp to a
+multiple of the half-life is done relative to ``0.0`` (Go rounds relative to year 1, a
+whole number of days before the Unix epoch, so the two agree for half-lives that divide a
+day when ``0.0`` is read as the Unix epoch).
 """
 
 from __future__ import annotations
@@ -196,7 +197,10 @@ class Histogram:
         self._update_min_and_max_bucket()
 
     def merge(self, other: Histogram) -> None:
-        """``Merge``: add all of ``other``'s weights. Raises ValueError on other options."""
+        """``Merge``: add all of ``other``'s weights.
+
+        Raises TypeError for another histogram type, ValueError for other options.
+        """
         if type(other) is not Histogram:
             raise TypeError("can only merge a histogram of the same type")
         self._merge_buckets(other)
@@ -355,12 +359,13 @@ class DecayingHistogram(Histogram):
     __slots__ = ("half_life", "reference_timestamp")
 
     def __init__(self, options: HistogramOptions, half_life: float) -> None:
-        """``half_life`` in seconds (> 0)."""
+        """``half_life`` in seconds; raises ValueError unless it is positive."""
         super().__init__(options)
         if half_life <= 0:
             raise ValueError("half life must be positive")
         self.half_life = float(half_life)
-        self.reference_timestamp = 0.0
+        # None is Go's zero time: before every timestamp.
+        self.reference_timestamp: float | None = None
 
     def add_sample(self, value: float, weight: float, t: float = 0.0) -> None:
         """``AddSample`` at time ``t`` (seconds)."""
@@ -374,16 +379,18 @@ class DecayingHistogram(Histogram):
         """``Merge``: aligns the older reference timestamp with the newer one first.
 
         As upstream, this may move ``other``'s reference timestamp (its distribution is
-        unchanged). Raises ValueError on a different half-life or options.
+        unchanged). Raises TypeError for a non-decaying histogram, ValueError for a
+        different half-life or options.
         """
         if not isinstance(other, DecayingHistogram):
             raise TypeError("can only merge a decaying histogram into a decaying histogram")
         if self.half_life != other.half_life:
             raise ValueError("can't merge decaying histograms with different half life periods")
-        if self.reference_timestamp < other.reference_timestamp:
-            self.shift_reference_timestamp(other.reference_timestamp)
-        elif other.reference_timestamp < self.reference_timestamp:
-            other.shift_reference_timestamp(self.reference_timestamp)
+        mine, theirs = self.reference_timestamp, other.reference_timestamp
+        if theirs is not None and (mine is None or mine < theirs):
+            self.shift_reference_timestamp(theirs)
+        elif mine is not None and (theirs is None or theirs < mine):
+            other.shift_reference_timestamp(mine)
         self._merge_buckets(other)
 
     def equals(self, other: Histogram) -> bool:
@@ -398,16 +405,21 @@ class DecayingHistogram(Histogram):
     def shift_reference_timestamp(self, new_reference: float) -> None:
         """``shiftReferenceTimestamp``: round to a multiple of the half-life, rescale weights."""
         new_reference = _round_to_multiple(new_reference, self.half_life)
-        exponent = _go_round((self.reference_timestamp - new_reference) / self.half_life)
-        self.scale(math.ldexp(1.0, exponent))
+        if self.reference_timestamp is None:
+            # From Go's zero time the exponent is hugely negative: weights scale to 0.
+            self.scale(0.0)
+        else:
+            exponent = _go_round((self.reference_timestamp - new_reference) / self.half_life)
+            self.scale(math.ldexp(1.0, exponent))
         self.reference_timestamp = new_reference
 
     def _decay_factor(self, t: float) -> float:
         """``decayFactor``: ``2**((t - reference) / half_life)``, renormalising first if the
         exponent would exceed :data:`MAX_DECAY_EXPONENT`."""
-        max_allowed = self.reference_timestamp + self.half_life * MAX_DECAY_EXPONENT
-        if t > max_allowed:
+        ref = self.reference_timestamp
+        if ref is None or t > ref + self.half_life * MAX_DECAY_EXPONENT:
             self.shift_reference_timestamp(t)
+        assert self.reference_timestamp is not None  # set by the shift
         return math.pow(2.0, (t - self.reference_timestamp) / self.half_life)
 
     def save_to_checkpoint(self) -> HistogramCheckpoint:
@@ -417,10 +429,10 @@ class DecayingHistogram(Histogram):
         return checkpoint
 
     def load_from_checkpoint(self, checkpoint: HistogramCheckpoint | None) -> None:
-        """``LoadFromCheckpoint``; takes the checkpoint's reference timestamp (0.0 if unset)."""
+        """``LoadFromCheckpoint``; takes the checkpoint's reference timestamp."""
         super().load_from_checkpoint(checkpoint)
         assert checkpoint is not None  # checked by the base class
-        self.reference_timestamp = checkpoint.reference_timestamp or 0.0
+        self.reference_timestamp = checkpoint.reference_timestamp
 
     def _copy_into(self, h: Histogram) -> None:
         super()._copy_into(h)
