@@ -64,6 +64,8 @@ EXPRESSIONS = [
     "increase(kube_pod_container_status_restarts_total[15m])",
     f"rate({REQ}[5m] offset 10m)",
     f"increase({CPU}[1h])",
+    "increase(synthetic_late_start_total[5m])",
+    "rate(synthetic_late_start_total[2m])",
     f"delta({MEM}[10m])",
     f"idelta({MEM}[3m])",
     f"delta({EDGE}[5m])",

@@ -15,7 +15,10 @@ every one of the seven emitted alerts has something to do:
   pending, LowAvailability fires) and two short from 2h30m for 20 min (both fire);
 * 10 % of requests fail for 15 min (HighErrorRate fires);
 * other pods (another app, another namespace) that the rules' matchers must exclude, a
-  latency histogram, and a gauge with NaN and ±Inf values.
+  latency histogram, a gauge with NaN and ±Inf values, and counters that appear at 30 min
+  whose zero point lies between half and 1.1 × a scrape interval before their first
+  sample (where the order of the two extrapolation limits matters: 2.x caps at the zero
+  point first).
 
 ``jitter=True`` moves each scrape by up to ±0.2 s (per-target offset plus noise), as real
 scrapes land; ``promtool test rules`` input needs the regular grid (``jitter=False``).
@@ -54,6 +57,7 @@ TYPES = {
     "http_requests_total": "counter",
     "http_request_duration_seconds": "histogram",
     "synthetic_edge_values": "gauge",
+    "synthetic_late_start": "counter",
 }
 
 GRID = np.arange(0.0, SPAN + 1, SCRAPE)
@@ -176,6 +180,11 @@ def synthetic_store(*, jitter: bool = False, stale: bool = False, seed: int = 7)
     edge[200:203] = np.inf
     add({"__name__": "synthetic_edge_values", "namespace": NS, "kind": "edge"}, everywhere,
         edge, "misc")
+    for i, frac in enumerate((0.6, 0.8, 1.0, 1.5)):
+        step = 10.0 * (i + 1)
+        late = (GRID >= 1800) & (GRID <= 5400)
+        add({"__name__": "synthetic_late_start_total", "namespace": NS, "zero": f"{frac:g}"},
+            late, frac * step + step * np.cumsum(late) - step, "misc")
     return st
 
 
@@ -193,6 +202,9 @@ def test_the_data_has_what_the_cross_checks_need():
     edge = st.get({"__name__": "synthetic_edge_values", "namespace": NS, "kind": "edge"})
     assert edge is not None and np.isnan(edge.v).sum() == 2 and np.isinf(edge.v).sum() == 5
     assert not any(is_stale(s.v).any() for s in st)
+    late = st.get({"__name__": "synthetic_late_start_total", "namespace": NS, "zero": "0.8"})
+    assert late is not None and late.t[0] == 1800 and late.v[0] == 0.8 * 20
+    assert np.all(np.diff(late.v) == 20)
 
 
 def test_jitter_and_staleness_variants():
