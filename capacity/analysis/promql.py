@@ -481,6 +481,8 @@ class Query:
         name = node.func.name
         args = [_unparen(a) for a in node.args]
         if name in _RANGE_FUNCS:
+            if len(args) == 1 and isinstance(args[0], pp.SubqueryExpr):
+                raise self._no(f"subquery {args[0]}")
             if len(args) != 1 or not isinstance(args[0], pp.MatrixSelector):
                 raise self._no(f"{name}() of something other than a range selector")
             self._check(args[0])
