@@ -584,13 +584,13 @@ def _read(fh: IO[str] | io.StringIO) -> OpenMetricsData:
             if metric_key is not None:
                 done_metrics.add(metric_key)
             metric_key, point_ts = mkey, None
-        if point_ts is not None and ts_ms < point_ts:
-            raise OpenMetricsError(f"line {no}: point of {fam} {dict(mkey)} interleaved")
-        point_ts = ts_ms
         skey = tuple(sorted({**labels, "__name__": name}.items()))
         ts_list, vs = samples.setdefault(skey, ([], []))
         if ts_list and ts_ms <= ts_list[-1]:
             raise OpenMetricsError(f"line {no}: timestamps of {name}{labels} do not increase")
+        if point_ts is not None and ts_ms < point_ts:
+            raise OpenMetricsError(f"line {no}: point of {fam} {dict(mkey)} interleaved")
+        point_ts = ts_ms
         ts_list.append(ts_ms)
         vs.append(value)
     if not eof:
