@@ -495,6 +495,11 @@ class Query:
             return "scalar" if name == "scalar" else "vector"
         if name == "time":
             return "scalar"
+        if name == "histogram_quantile":
+            types = [self._check(a) for a in args]
+            if types != ["scalar", "vector"]:
+                raise self._no(f"histogram_quantile() with arguments {types}")
+            return "vector"
         if name == "vector":
             if [self._check(a) for a in args] != ["scalar"]:
                 raise self._no("vector() of a non-scalar")
@@ -669,6 +674,11 @@ def _call(node: Any, ctx: _Ctx) -> _Value:
         return _range_function(name, args[0], ctx)
     if name == "time":
         return _Scal(ctx.ts / 1000.0)
+    if name == "histogram_quantile":
+        q = _eval(args[0], ctx)
+        vec = _eval(args[1], ctx)
+        assert isinstance(q, _Scal) and isinstance(vec, _Vec)
+        return _histogram_quantile(q.v, vec, ctx)
     if name == "vector":
         s = _eval(args[0], ctx)
         assert isinstance(s, _Scal)
@@ -717,6 +727,102 @@ def _go_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _go_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.minimum(a, b)
+
+
+_GO_FLOAT_RE = re.compile(
+    r"[+-]?(?:inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)", re.IGNORECASE)
+
+
+def _parse_le(text: str) -> float | None:
+    """strconv.ParseFloat of an ``le`` value (decimal or inf/nan), None when it fails."""
+    if _GO_FLOAT_RE.fullmatch(text):
+        return float(text)
+    try:
+        return float.fromhex(text) if text.lower().lstrip("+-").startswith("0x") else None
+    except ValueError:
+        return None
+
+
+def _histogram_quantile(q: np.ndarray, vec: _Vec, ctx: _Ctx) -> _Vec:
+    """funcHistogramQuantile / bucketQuantile (promql/functions.go, quantile.go; v2.42)
+    for classic buckets: series grouped by their labels without ``le``."""
+    groups: dict[Labels, list[tuple[float, int]]] = {}
+    for i, ls in enumerate(vec.labels):
+        le = _parse_le(_get(ls, "le"))
+        if le is None:
+            continue  # no or malformed le: Prometheus skips the series
+        if le != le:
+            raise PromQLError(f"{ctx.expr!r}: a bucket with le=NaN ({_fmt_labels(ls)})")
+        groups.setdefault(tuple(p for p in ls if p[0] != "le"), []).append((le, i))
+    k = len(ctx.ts)
+    out_l: list[Labels] = []
+    out_v: list[np.ndarray] = []
+    out_p: list[np.ndarray] = []
+    for sig, members in groups.items():
+        members.sort(key=lambda m: m[0])
+        bounds = np.array([b for b, _ in members])
+        rows = [i for _, i in members]
+        pres = vec.p[rows]  # (buckets, steps)
+        val = np.full(k, np.nan)
+        any_p = pres.any(axis=0)
+        # Steps with the same buckets present are computed together.
+        patterns, inverse = np.unique(pres.T, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        for j, pat in enumerate(patterns):
+            steps = np.flatnonzero((inverse == j) & any_p)
+            if not len(steps) or not pat.any():
+                continue
+            sel = np.flatnonzero(pat)
+            val[steps] = _bucket_quantile(q[steps], bounds[sel], vec.v[np.array(rows)[sel]][:, steps])
+        out_l.append(_drop_name(sig))
+        out_v.append(np.where(any_p, val, 0.0))
+        out_p.append(any_p)
+    if not out_l:
+        return _Vec.empty(k)
+    return _merge(ctx, out_l, np.array(out_v), np.array(out_p))
+
+
+def _bucket_quantile(q: np.ndarray, bounds: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """bucketQuantile for sorted ``bounds`` (n) and ``counts`` (n, steps)."""
+    with np.errstate(all="ignore"):
+        # coalesceBuckets: equal bounds add up, in order.
+        ub, first = np.unique(bounds, return_index=True)
+        cs = []
+        for a, b in zip(first, [*first[1:], len(bounds)], strict=True):
+            c = counts[a].copy()
+            for r in range(a + 1, b):
+                c = c + counts[r]
+            cs.append(c)
+        c = np.array(cs)
+        # ensureMonotonic: a count below the running maximum is raised to it.
+        mx = c[0].copy()
+        for i in range(1, len(c)):
+            up = c[i] > mx
+            down = c[i] < mx
+            mx = np.where(up, c[i], mx)
+            c[i] = np.where(down, mx, c[i])
+        n = len(ub)
+        out = np.full(q.shape, np.nan)
+        if n >= 2 and ub[-1] == np.inf:
+            obs = c[-1]
+            rank = q * obs
+            ge = c[:-1] >= rank[None, :]  # sort.Search over all but the +Inf bucket
+            b = np.where(ge.any(axis=0), ge.argmax(axis=0), n - 1)
+            bc = np.minimum(b, n - 2)
+            end = ub[bc]
+            cnt = c[bc, np.arange(len(q))]
+            prev_b = np.maximum(bc - 1, 0)
+            prev_c = c[prev_b, np.arange(len(q))]
+            start = np.where(bc > 0, ub[prev_b], 0.0)
+            cnt = np.where(bc > 0, cnt - prev_c, cnt)
+            rk = np.where(bc > 0, rank - prev_c, rank)
+            res = start + (end - start) * (rk / cnt)
+            res = np.where((b == 0) & (ub[0] <= 0), ub[0], res)
+            res = np.where(b == n - 1, ub[n - 2], res)
+            out = np.where(obs == 0, np.nan, res)
+        out = np.where(q > 1, np.inf, out)
+        out = np.where(q < 0, -np.inf, out)
+        return np.where(np.isnan(q), np.nan, out)
 
 
 def _absent_labels(arg: Any) -> Labels:

@@ -363,6 +363,29 @@ def test_functions(reqs):
     assert at("absent(sum(nothing))", st, 1) == {(): 1}
 
 
+def test_histogram_quantile():
+    st = SeriesStore()
+    for le, c in (("0.1", 10), ("0.5", 30), ("+Inf", 40)):
+        st.add({"__name__": "h_bucket", "le": le, "pod": "a"}, [0], [c])
+    for le, c in (("0.1", 10), ("0.5", 8), ("5e-1", 0), ("+Inf", 40), ("junk", 99)):
+        st.add({"__name__": "h_bucket", "le": le, "pod": "b"}, [0], [c])
+    for le, c in (("0.1", 10), ("0.5", 30)):
+        st.add({"__name__": "h_bucket", "le": le, "pod": "c"}, [0], [c])
+
+    def hq(q: str) -> dict:
+        return {dict(k)["pod"]: v for k, v in at(f"histogram_quantile({q}, h_bucket)", st, 1).items()}
+
+    got = hq("0.5")
+    assert got["a"] == pytest.approx(0.1 + 0.4 * (10 / 20))  # interpolated in (0.1, 0.5]
+    # b: 0.5 and 5e-1 coalesce to 8, raised to 10 (monotonic): rank 20 is in +Inf -> 0.5.
+    assert got["b"] == 0.5
+    assert math.isnan(got["c"])  # no +Inf bucket
+    assert hq("0.1")["a"] == pytest.approx(0.04)
+    assert hq("0.9")["a"] == 0.5  # in the +Inf bucket: the highest finite bound
+    assert hq("1.5")["a"] == math.inf and hq("-1")["a"] == -math.inf
+    assert set(hq("0.5")) == {"a", "b", "c"}  # __name__ and le are dropped
+
+
 def test_range_results_and_dense():
     st = SeriesStore()
     st.add({"__name__": "g"}, [0, 400], [1, 2])
@@ -413,7 +436,7 @@ def test_range_evaluation_equals_instant_queries(monkeypatch):
     ("topk(2, x)", "topk"),
     ("quantile(0.9, x)", "quantile"),
     ('count_values("v", x)', "count_values"),
-    ("histogram_quantile(0.9, rate(x_bucket[5m]))", "histogram_quantile"),
+    ("holt_winters(x[5m], 0.5, 0.5)", "function holt_winters()"),
     ('label_replace(x, "a", "$1", "b", "(.*)")', "label_replace"),
     ("changes(x[5m])", "changes"),
     ("predict_linear(x[5m], 60)", "predict_linear"),

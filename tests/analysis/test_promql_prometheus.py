@@ -44,6 +44,7 @@ MEM = "container_memory_working_set_bytes"
 REQ = "http_requests_total"
 EDGE = "synthetic_edge_values"
 LIM = "kube_pod_container_resource_limits"
+H = "http_request_duration_seconds_bucket"
 
 EXPRESSIONS = [
     # Selectors: matchers, the lookback window over the memory gap, regex anchoring.
@@ -140,6 +141,17 @@ EXPRESSIONS = [
     # The histogram.
     "sum by (le) (rate(http_request_duration_seconds_bucket[5m]))",
     "rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])",
+    f"histogram_quantile(0.9, sum by (le) (rate({H}[5m])))",
+    f"histogram_quantile(0.5, rate({H}[5m]))",
+    f"histogram_quantile(0.99, {H})",
+    f"histogram_quantile(0.001, rate({H}[1m]))",
+    f"histogram_quantile(1, rate({H}[5m]))",
+    f"histogram_quantile(1.5, rate({H}[5m]))",
+    f"histogram_quantile(-1, rate({H}[5m]))",
+    f'histogram_quantile(0.9, rate({H}{{le!="+Inf"}}[5m]))',  # no +Inf bucket: NaN
+    f'histogram_quantile(0.7, rate({H}{{le!="0.25"}}[5m]))',
+    f'histogram_quantile(scalar(kube_deployment_spec_replicas) / 4, rate({H}[5m]))',
+    f'histogram_quantile(0.9, {H} - {H} offset 1m)',  # decreasing counts: ensureMonotonic
 ]
 
 # Expressions whose answer is empty everywhere (the comparison still checks that).
