@@ -436,7 +436,7 @@ def test_range_evaluation_equals_instant_queries(monkeypatch):
     ("topk(2, x)", "topk"),
     ("quantile(0.9, x)", "quantile"),
     ('count_values("v", x)', "count_values"),
-    ("holt_winters(x[5m], 0.5, 0.5)", "function holt_winters()"),
+    ("deriv(x[5m])", "function deriv()"),
     ('label_replace(x, "a", "$1", "b", "(.*)")', "label_replace"),
     ("changes(x[5m])", "changes"),
     ("predict_linear(x[5m], 60)", "predict_linear"),
