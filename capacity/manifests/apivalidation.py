@@ -130,6 +130,10 @@ def schema_problems(obj: dict[str, Any], minor: int) -> list[Problem]:
             names = re.findall(r"'([^']+)'", e.message.split("(", 1)[-1])
             if names:
                 return [Problem(f"{path}.{n}" if path else n, "unknown field") for n in names]
+        if e.validator == "required":
+            m = re.match(r"'([^']+)' is a required property", e.message)
+            if m:
+                return [Problem(f"{path}.{m.group(1)}" if path else m.group(1), "Required value")]
         return [Problem(path or "(root)", _short(e.message))]
     return []
 
@@ -300,8 +304,10 @@ def validate_object(obj: dict[str, Any], minor: int, *, schema: bool = True) -> 
         problems += schema_problems(obj, minor)
     rules = _RULES.get(str(obj.get("kind", "")))
     if rules is not None:
-        seen = {p.path for p in problems}
-        problems += [p for p in rules(obj) if p.path not in seen]
+        # A rule's message says more than the schema's for the same field: it wins.
+        own = rules(obj)
+        paths = {p.path for p in own}
+        problems = [p for p in problems if p.path not in paths] + own
     return problems
 
 

@@ -1038,7 +1038,7 @@ def notes_table(notes: list[Note], width: int | None = None) -> str:
         return ""
     width = width or max(100, shutil.get_terminal_size((140, 24)).columns)
     head = ("OBJECT", "WHY", "THE SCENARIO ASSUMES INSTEAD")
-    first = min(max(len(r[0]) for r in [head, *rows]), 44)
+    first = min(max(len(r[0]) for r in [head, *rows]), max(30, width // 3))
     rest = max(width - first - 4, 40)
     second = min(max(len(r[1]) for r in [head, *rows]), rest // 2)
     third = max(rest - second, 20)
