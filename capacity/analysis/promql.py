@@ -1233,9 +1233,12 @@ def _vector_binop(op: str, lhs: _Vec, rhs: _Vec, mod: Any, return_bool: bool,
     one_by_sig: dict[Labels, list[int]] = {}
     for j, ls in enumerate(one.labels):
         one_by_sig.setdefault(_signature(ls, on, names), []).append(j)
+    # VectorBinop returns nothing at a step where either side is empty, before it looks
+    # for duplicates.
+    many_any = many.p.any(axis=0)
     for sg, js in one_by_sig.items():
         if len(js) > 1:
-            both = one.p[js].sum(axis=0) > 1
+            both = (one.p[js].sum(axis=0) > 1) & many_any
             if both.any():
                 step = int(np.flatnonzero(both)[0])
                 side = "left" if card == "one-to-many" else "right"

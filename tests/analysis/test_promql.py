@@ -304,6 +304,8 @@ def test_group_left_and_group_right(reqs):
 def test_matching_errors(reqs):
     with pytest.raises(PromQLError, match="many-to-many"):
         query_instant("req_total / on (job) req_total", reqs, 1)
+    # No error at a step where the other side is empty (VectorBinop returns first).
+    assert at("nothing / on (job) req_total", reqs, 1) == {}
     reqs.add({"__name__": "one", "job": "app"}, [0], [2])
     with pytest.raises(PromQLError, match="many-to-one matching must be explicit"):
         query_instant("req_total / on (job) one", reqs, 1)

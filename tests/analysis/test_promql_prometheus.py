@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from capacity.analysis.openmetrics import store_families, write_openmetrics
-from capacity.analysis.promql import Query, SeriesStore
+from capacity.analysis.promql import PromQLError, Query, SeriesStore
 from capacity.manifests.alerts import alert_rules
 from tests.manifests.conftest import tool
 
@@ -183,6 +183,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class QueryFailed(Exception):
+    """Prometheus answered with an error."""
+
+
 class Server:
     """A running prometheus serving the blocks, and the store they were made from."""
 
@@ -197,7 +201,7 @@ class Server:
             with urllib.request.urlopen(f"{self.url}/api/v1/query_range?{q}", timeout=30) as r:
                 body = json.load(r)
         except urllib.error.HTTPError as e:
-            raise AssertionError(f"{expr}: HTTP {e.code} {e.read()[:300]!r}") from e
+            raise QueryFailed(f"{expr}: HTTP {e.code} {e.read()[:300]!r}") from e
         assert body["status"] == "success", body
         return {tuple(sorted(res["metric"].items())):
                 (np.array([float(t) for t, _ in res["values"]]),
@@ -293,6 +297,35 @@ def test_query_range_matches_prometheus(server: Server, expr: str):
         assert nonempty == 0
     else:
         assert nonempty > 0, f"{expr} returns nothing: the comparison would be vacuous"
+
+
+@pytest.mark.parametrize(("expr", "start", "end", "fails"), [
+    ("kube_pod_status_phase / on (namespace) kube_pod_status_phase", 0, SPAN, True),
+    # The left side is empty until pod C is Pending (1 h): no error before, one after.
+    ('(kube_pod_status_phase{phase="Pending"} == 1) / on (namespace) kube_pod_status_phase',
+     0, 3000, False),
+    ('(kube_pod_status_phase{phase="Pending"} == 1) / on (namespace) kube_pod_status_phase',
+     0, SPAN, True),
+    ("sum by (pod) (kube_pod_status_phase) / on (pod) kube_pod_status_phase", 0, SPAN, True),
+    ("kube_pod_status_phase / on (pod) group_left sum by (pod) (kube_pod_status_phase)",
+     0, SPAN, False),
+    ('-{__name__=~"kube_deployment_.*"}', 0, SPAN, True),
+    ('-{__name__=~"kube_deployment_.*"}', JITTER_AT, JITTER_AT + SPAN, True),
+])
+def test_errors_match_prometheus(server: Server, expr: str, start: float, end: float,
+                                 fails: bool):
+    """Where Prometheus fails the query we raise PromQLError, and only there."""
+    try:
+        want = server.query_range(expr, start, end, 30)
+        prom_failed = False
+    except QueryFailed:
+        prom_failed = True
+    assert prom_failed == fails
+    if fails:
+        with pytest.raises(PromQLError):
+            _ours(expr, server.store, start, end, 30)
+    else:
+        _max_rel_diff(expr, _ours(expr, server.store, start, end, 30), want)
 
 
 def test_every_rule_expression_is_true_somewhere(server: Server):
