@@ -136,16 +136,35 @@ class Series:
     """One series: its label set and its samples (``t_ms`` int64 ms, ``v`` float64).
 
     Timestamps strictly increase. Staleness markers are samples valued :data:`STALE_NAN`.
+    Appended chunks are joined when the samples are first read (appending one scrape at a
+    time stays linear).
     """
 
-    __slots__ = ("_clean", "_resets", "labels", "t_ms", "v")
+    __slots__ = ("_clean", "_last", "_parts", "_resets", "_shared", "labels")
 
     def __init__(self, labels: Labels, t_ms: np.ndarray, v: np.ndarray) -> None:
         self.labels = labels
-        self.t_ms = t_ms
-        self.v = v
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = [(t_ms, v)]
+        self._last: int | None = int(t_ms[-1]) if len(t_ms) else None
+        self._shared = False
         self._clean: tuple[np.ndarray, np.ndarray] | None = None
         self._resets: np.ndarray | None = None
+
+    def _joined(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._parts) > 1:
+            self._parts = [(np.concatenate([t for t, _ in self._parts]),
+                            np.concatenate([v for _, v in self._parts]))]
+        return self._parts[0]
+
+    @property
+    def t_ms(self) -> np.ndarray:
+        """Sample timestamps, int64 milliseconds."""
+        return self._joined()[0]
+
+    @property
+    def v(self) -> np.ndarray:
+        """Sample values."""
+        return self._joined()[1]
 
     @property
     def name(self) -> str:
@@ -162,11 +181,21 @@ class Series:
         """Sample timestamps in seconds."""
         return self.t_ms / 1000.0
 
+    def _append(self, t_ms: np.ndarray, v: np.ndarray) -> None:
+        self._parts.append((t_ms, v))
+        self._last = int(t_ms[-1])
+        self._clean = None
+        self._resets = None
+
+    def _copy(self) -> Series:
+        return Series(self.labels, *self._joined())
+
     def clean(self) -> tuple[np.ndarray, np.ndarray]:
         """Samples without staleness markers (what range selectors see)."""
         if self._clean is None:
-            keep = ~is_stale(self.v)
-            self._clean = (self.t_ms, self.v) if keep.all() else (self.t_ms[keep], self.v[keep])
+            t, v = self._joined()
+            keep = ~is_stale(v)
+            self._clean = (t, v) if keep.all() else (t[keep], v[keep])
         return self._clean
 
     def resets(self) -> np.ndarray:
@@ -220,20 +249,24 @@ class SeriesStore:
             self._by_key[key] = s
             self._by_name.setdefault(name, []).append(s)
         elif len(t_ms):
-            if len(s.t_ms) and t_ms[0] <= s.t_ms[-1]:
+            if s._last is not None and t_ms[0] <= s._last:
                 raise ValueError(f"series {_fmt_labels(key)}: appended samples start at "
-                                 f"{t_ms[0] / 1000}s, not after {s.t_ms[-1] / 1000}s")
-            # A new object rather than an in-place append: overlays share Series objects.
-            s = Series(key, np.concatenate([s.t_ms, t_ms]), np.concatenate([s.v, vv]))
-            self._by_key[key] = s
-            same = self._by_name[name]
-            same[next(i for i, x in enumerate(same) if x.labels == key)] = s
+                                 f"{t_ms[0] / 1000}s, not after {s._last / 1000}s")
+            if s._shared:
+                # Copy on write: another store (an overlay) holds this object too.
+                s = s._copy()
+                self._by_key[key] = s
+                same = self._by_name[name]
+                same[next(i for i, x in enumerate(same) if x.labels == key)] = s
+            s._append(t_ms.copy(), vv.copy())
         return s
 
     def overlay(self) -> SeriesStore:
         """A new store holding these series (shared, not copied); what is added to the new
         store does not appear in this one."""
         out = SeriesStore(self.scrape_interval)
+        for series in self._by_key.values():
+            series._shared = True
         out._by_key = dict(self._by_key)
         out._by_name = {k: list(v) for k, v in self._by_name.items()}
         return out

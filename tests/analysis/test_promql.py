@@ -68,6 +68,18 @@ def test_store_adds_in_chunks_and_checks_its_input():
     assert st.time_span() == (0.0, 60.0) and len(st) == 2
 
 
+def test_appending_one_scrape_at_a_time_is_linear():
+    import time
+
+    st = SeriesStore()
+    t0 = time.perf_counter()
+    for i in range(20000):
+        st.add({"__name__": "x", "pod": "a"}, [i * 30.0], [float(i)])
+    s = st.get({"__name__": "x", "pod": "a"})
+    assert s is not None and len(s.t_ms) == 20000 and s.v[-1] == 19999
+    assert time.perf_counter() - t0 < 10
+
+
 def test_overlay_shares_series_but_not_additions():
     st = SeriesStore()
     st.add({"__name__": "x"}, [0], [1])
@@ -76,6 +88,9 @@ def test_overlay_shares_series_but_not_additions():
     ov.add({"__name__": "y"}, [0], [5])
     assert st.get({"__name__": "x"}).t.tolist() == [0]
     assert ov.get({"__name__": "x"}).t.tolist() == [0, 30] and st.get({"__name__": "y"}) is None
+    st.add({"__name__": "x"}, [60], [3])  # and the other way round
+    assert st.get({"__name__": "x"}).t.tolist() == [0, 60]
+    assert ov.get({"__name__": "x"}).t.tolist() == [0, 30]
 
 
 # --- selectors ---------------------------------------------------------------------------
