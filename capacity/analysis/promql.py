@@ -29,9 +29,26 @@ them in ``tests/analysis/test_promql_prometheus.py``:
   arithmetic, so values agree with Prometheus to float rounding (series order inside an
   aggregation may differ from Prometheus', which changes the last bits of a sum).
 
-Anything else raises :class:`UnsupportedPromQL` naming the expression and the construct,
-when the query is built: never a silently wrong or empty answer. Errors Prometheus raises
-while evaluating (many-to-many matching, duplicate label sets) raise :class:`PromQLError`.
+Supported: number literals, parentheses, instant selectors with ``= != =~ !~`` matchers
+(regexes anchored at both ends), range selectors as function arguments, ``offset``
+(negative too); ``rate irate increase delta idelta`` and ``avg_ min_ max_ sum_ count_
+last_ present_ stddev_ stdvar_over_time``; ``sum avg min max count group stddev stdvar``
+with ``by``/``without``; ``+ - * / % ^ atan2``, ``== != > < >= <=`` with and without
+``bool``, ``and or unless``, between vectors (one-to-one, ``on``/``ignoring``,
+``group_left``/``group_right`` with copied labels) or with scalars; unary minus; ``abs
+ceil floor exp sqrt ln log2 log10 sgn round clamp clamp_min clamp_max scalar vector time
+absent`` and ``histogram_quantile`` over classic ``le`` buckets. The metric name is
+dropped by arithmetic (not by ``atan2`` or comparisons without ``bool``) and by functions
+other than ``last_over_time``, as in 2.42.
+
+Anything else (subqueries, ``@``, ``topk``/``bottomk``/``quantile``/``count_values``, other
+functions, native histograms) raises :class:`UnsupportedPromQL` naming the expression and
+the construct when the query is built: never a silently wrong or empty answer. Errors
+Prometheus raises while evaluating (many-to-many matching, duplicate label sets) raise
+:class:`PromQLError`, at the first step where they occur.
+
+Regexes are compiled by Python's ``re``, which agrees with Go's RE2 on the usual syntax;
+a pattern ``re`` does not know (``\\pL``) raises PromQLError rather than matching wrongly.
 """
 
 from __future__ import annotations
@@ -308,8 +325,13 @@ class SeriesStore:
 def _regex(pattern: str) -> re.Pattern[str]:
     try:
         # labels.NewFastRegexMatcher anchors the pattern at both ends.
-        # In 2.x "." does not match a newline (no (?s) flag), as in Python by default.
-        return re.compile(f"(?:{pattern})")
+        # In 2.x "." does not match a newline (no (?s) flag), as in Python by default;
+        # RE2's \d \w \s \b are ASCII-only, hence re.ASCII.
+        # Leading inline flags ("(?i)...") apply to the whole pattern in RE2; Python wants
+        # global flags first, so they move in front of the anchoring group.
+        m = re.match(r"\(\?([imsU]+)\)", pattern)
+        flags, body = (f"(?{m[1]})", pattern[m.end():]) if m and "U" not in m[1] else ("", pattern)
+        return re.compile(f"{flags}(?:{body})", re.ASCII)
     except re.error as e:
         raise PromQLError(f"regex {pattern!r}: {e}") from e
 

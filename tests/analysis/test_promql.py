@@ -116,10 +116,19 @@ def pods() -> SeriesStore:
     ('up{zone!=""}', ["web-1", "web-2"]),
     ('up{zone=~"a|"}', ["api-1", "web", "web-1", "web-2"]),
     ('{__name__=~"up|down", pod="web-1"}', ["web-1", "web-1"]),
+    (r'up{pod=~"web-\\d"}', ["web-1", "web-2"]),
+    ('up{pod=~"(?i)WEB"}', ["web"]),
 ])
 def test_matchers(pods, expr, pods_):
     got = at(expr, pods, 10)
     assert sorted(dict(k)["pod"] for k in got) == pods_
+
+
+def test_regex_classes_are_ascii_as_in_re2():
+    st = SeriesStore()
+    st.add({"__name__": "x", "d": "٣"}, [0], [1])  # an Arabic-Indic digit
+    st.add({"__name__": "x", "d": "3"}, [0], [2])
+    assert list(at(r'x{d=~"\\d"}', st, 1).values()) == [2]
 
 
 def test_lookback_window_is_closed_at_five_minutes():

@@ -55,6 +55,8 @@ EXPRESSIONS = [
     f'{REQ}{{code!="200", pod!~"{WORKLOAD}-.*"}}',
     'kube_pod_status_phase{container="", phase="Running"}',  # a missing label is ""
     EDGE,
+    r'kube_pod_status_phase{pod=~"(?i)SANDBOX-EXECUTOR-.*-A+", phase=~"\\w+ing"}',
+    r'{__name__=~"kube_pod_status_.+", pod=~".*-\\d[a-z]\\d.*"}',
     f"{MEM} offset 7m",
     # Counters: resets, extrapolation, few samples, offsets.
     f"rate({CPU}[5m])",
