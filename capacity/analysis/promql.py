@@ -436,7 +436,6 @@ _MATH_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "abs": np.abs, "ceil": np.ceil, "floor": np.floor, "exp": np.exp, "sqrt": np.sqrt,
     "ln": np.log, "log2": np.log2, "log10": np.log10, "sgn": np.sign,
 }
-_OTHER_FUNCS = {"clamp", "clamp_min", "clamp_max", "round", "time", "vector", "scalar", "absent"}
 _AGGREGATIONS = {"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar"}
 _ARITH = {"+", "-", "*", "/", "%", "^", "atan2"}
 # shouldDropMetricName (engine.go, v2.42): atan2 keeps the name.
