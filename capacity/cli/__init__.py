@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "report": "Markdown or HTML cost and availability report with plots",
     "manifests": "emit the Kubernetes manifests for a scenario",
     "import": "build a scenario from existing Deployment/HPA/PDB/quota YAML",
+    "calibrate": "fit workload.demand to Prometheus series of requests, CPU and memory",
     "sweep": "run a scenario over a grid of parameter values",
     "schema": "print the JSON Schema of scenario files",
 }
