@@ -1007,6 +1007,29 @@ def _columns(v: np.ndarray, lo: np.ndarray, n: np.ndarray) -> Iterator[tuple[np.
         yield v[np.minimum(lo + i, top)], n > i
 
 
+def _window_extreme(s: Series, v: np.ndarray, lo: np.ndarray, n: np.ndarray,
+                    kind: str) -> np.ndarray:
+    """fmax (or fmin) of v[lo:lo+n] for every window with n >= 1, via a sparse table."""
+    f = np.fmax if kind == "max" else np.fmin
+    span = int(n.max(initial=1))
+    table = [v]
+    width = 1
+    while width * 2 <= span:
+        prev = table[-1]
+        table.append(f(prev[:-width], prev[width:]))
+        width *= 2
+    nn = np.maximum(n, 1)
+    level = np.floor(np.log2(nn)).astype(np.int64)
+    out = np.empty(len(lo))
+    for j, row in enumerate(table):
+        m = level == j
+        if m.any():
+            a = np.minimum(lo[m], len(row) - 1)
+            b = np.minimum(lo[m] + nn[m] - (1 << j), len(row) - 1)
+            out[m] = f(row[a], row[b])
+    return out
+
+
 def _kahan_inc(inc: np.ndarray, s: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """kahanSumInc: Neumaier's compensated step."""
     t = s + inc
@@ -1031,11 +1054,10 @@ def _over_time(kind: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
             if kind == "last":
                 return v[np.maximum(hi - 1, 0)], ok
             if kind in ("max", "min"):
-                acc = v[np.minimum(lo, len(v) - 1)].copy()
-                for x, m in _columns(v, lo, n):
-                    better = (x > acc) if kind == "max" else (x < acc)
-                    acc = np.where(m & (better | np.isnan(acc)), x, acc)
-                return acc, ok
+                # The loop "if v > max || isNaN(max) { max = v }" ignores NaN unless all are
+                # NaN: fmax/fmin, which are idempotent, so two overlapping power-of-two
+                # blocks of a sparse table cover any window.
+                return _window_extreme(s, v, lo, n, kind), ok
             if kind == "sum":
                 sm, c = np.zeros(k), np.zeros(k)
                 for x, m in _columns(v, lo, n):
