@@ -54,6 +54,8 @@ def ratio_ci(num: Sequence[float], den: Sequence[float], level: float = 0.95,
     if tb <= 0:
         return math.nan, None
     r = float(a.sum() / tb)
+    if bounds is not None:
+        r = min(max(r, bounds[0]), bounds[1])
     if n < 2:
         return r, None
     resid = a - r * b

@@ -238,6 +238,23 @@ class Taint(Model):
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
+class BackgroundRequests(Model):
+    cpu: QuantityStr = "0"
+    memory: QuantityStr = "0"
+
+
+class BackgroundUsage(Model):
+    cpu: QuantityStr = "0"
+
+
+class Background(Model):
+    """Other tenants of every node of a pool: their requests take allocatable room from
+    the scheduler, their use takes CPU that the workload's pods could burst into."""
+
+    requests: BackgroundRequests = Field(default_factory=BackgroundRequests)
+    usage: BackgroundUsage = Field(default_factory=BackgroundUsage)
+
+
 class NodePoolAutoscaling(Model):
     minNodes: int = Field(0, ge=0)
     maxNodes: int = Field(ge=0)
@@ -256,6 +273,8 @@ class NodePool(Model):
     spot: bool = False
     pricePerHour: float | None = Field(None, ge=0, description="Node price per hour.")
     autoscaling: NodePoolAutoscaling | None = None
+    background: Background | None = Field(
+        None, description="CPU and memory requests and CPU use of other tenants per node.")
 
 
 class Cluster(Model):
@@ -310,25 +329,53 @@ class Startup(Model):
 
 
 class Demand(Model):
-    """How load becomes per-pod CPU and memory use.
+    """How load becomes CPU and memory use, and response time (DESIGN §10).
 
-    A request costs ``cpuPerRequest`` CPU-seconds and stays in flight ``latency`` seconds
-    (Little's law: in-flight = rate × latency). A pod idles at ``baseCpu`` and
-    ``baseMemory``, and holds ``memoryPerInflightRequest`` per request in flight. Its
-    throughput ceiling is ``(cpu limit − baseCpu) / cpuPerRequest`` requests per second
-    unless ``maxRequestsPerSecondPerPod`` is given.
+    A request needs ``cpuPerRequest`` CPU-seconds of work (coefficient of variation
+    ``serviceTimeCV``) plus ``latency`` seconds that use no CPU (I/O, downstream calls).
+    The pod works on at most ``concurrency`` requests at once, each on at most one core
+    (absent: processor sharing); up to ``queueLimit`` more wait, beyond that it answers 503
+    (``rejected``). A client gives up after ``timeout`` (``timeout`` errors; the pod still
+    does the work). The CPU a pod can use is its request, plus its CFS share of what its
+    node leaves idle, up to its limit. A pod idles at ``baseCpu`` and ``baseMemory`` and
+    holds ``memoryPerInflightRequest`` per request in flight.
     """
 
     container: str | None = Field(None, description="Serving container; default the first.")
-    cpuPerRequest: float = Field(gt=0, description="CPU-seconds per request.")
+    cpuPerRequest: float = Field(gt=0, description="CPU-seconds of work per request (mean).")
+    serviceTimeCV: float = Field(
+        1.0, ge=0, le=10,
+        description="Coefficient of variation of the work per request: 1 exponential "
+                    "(default), 0 constant, other values gamma.")
+    latency: Duration = Field(
+        0.1, description="Time per request that needs no CPU (I/O, downstream calls).")
+    concurrency: int | None = Field(
+        None, ge=1, description="Requests the pod works on at once (workers, threads); each "
+                                "uses at most one core. Absent: processor sharing.")
+    queueLimit: int | None = Field(
+        None, ge=0, description="Requests that may wait beyond `concurrency` (with no "
+                                "concurrency: the most requests in the pod); more are "
+                                "rejected with 503. Absent: unbounded.")
+    timeout: Duration | None = Field(
+        None, description="Client timeout: slower answers are errors (`timeout`).")
+    loadBalancing: Literal["even", "leastRequest"] = Field(
+        "even", description="even: each ready endpoint gets the same share (kube-proxy); "
+                            "leastRequest: shares follow each pod's capacity (a service mesh "
+                            "or IPVS lc), so a slower pod gets less.")
     baseCpu: QuantityStr = "0"
     baseMemory: QuantityStr = "0"
     memoryPerInflightRequest: QuantityStr = "0"
-    latency: Duration = 0.1
-    maxRequestsPerSecondPerPod: float | None = Field(None, gt=0)
+    maxRequestsPerSecondPerPod: float | None = Field(
+        None, gt=0, description="A per-pod rate limit: requests beyond it are rejected at once.")
     startupCpu: QuantityStr | None = Field(
         None, description="CPU while starting and before Ready (default baseCpu)."
     )
+
+    @model_validator(mode="after")
+    def _timeout(self) -> Demand:
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError("timeout must be > 0")
+        return self
 
 
 class Workload(Model):
@@ -427,6 +474,31 @@ class Trace(Model):
     loop: bool = Field(True, description="Repeat the trace if the simulation is longer.")
 
 
+class ExternalMetricSeries(Model):
+    """A series an HPA's ``External`` metric reads (as a metrics adapter would serve it).
+
+    Exactly one source: ``column`` (a column of ``load.trace``'s file, e.g. a queue
+    length), ``fromLoad`` (the offered rate times this factor, e.g. an ingress request
+    rate), or ``constant``.
+    """
+
+    name: str
+    selector: dict[str, str] | None = Field(
+        None, description="Labels of the series; an HPA metric's selector.matchLabels must "
+                          "be a subset of them.")
+    column: str | None = None
+    fromLoad: float | None = Field(None, ge=0)
+    constant: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExternalMetricSeries:
+        given = [n for n in ("column", "fromLoad", "constant") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("needs exactly one of column, fromLoad or constant, got "
+                             + (", ".join(given) if given else "none"))
+        return self
+
+
 class Load(Model):
     """Offered load in requests per second: one base and optional modifiers."""
 
@@ -440,6 +512,8 @@ class Load(Model):
     resolution: Duration = Field(
         60.0, description="Synthetic loads are piecewise constant over this step."
     )
+    externalMetrics: list[ExternalMetricSeries] = Field(
+        default_factory=list, description="Series for the HPA's External metrics.")
 
     @model_validator(mode="after")
     def _one_base(self) -> Load:
@@ -451,6 +525,10 @@ class Load(Model):
             )
         if self.resolution <= 0:
             raise ValueError("resolution must be > 0")
+        for e in self.externalMetrics:
+            if e.column is not None and self.trace is None:
+                raise ValueError(f"externalMetrics {e.name!r} reads column {e.column!r}, "
+                                 "which needs a load.trace")
         return self
 
 
@@ -549,8 +627,24 @@ class Pricing(Model):
     source: str = OPENCOST_DEFAULT_SOURCE
 
 
+class LatencyObjective(Model):
+    """``target`` of the answered requests within ``threshold``."""
+
+    threshold: Duration
+    target: Fraction01
+
+    @model_validator(mode="after")
+    def _positive(self) -> LatencyObjective:
+        if self.threshold <= 0:
+            raise ValueError("threshold must be > 0")
+        return self
+
+
 class Objectives(Model):
-    availability: Fraction01 | None = Field(None, description="e.g. 99.9% of requests served.")
+    availability: Fraction01 | None = Field(
+        None, description="Share of offered requests answered without error, e.g. 99.9%.")
+    latency: list[LatencyObjective] = Field(
+        default_factory=list, description="e.g. [{threshold: 300ms, target: 99%}]")
     monthlyBudget: float | None = Field(None, ge=0)
 
 
@@ -637,6 +731,6 @@ class Scenario(Model):
 # Re-exported for type hints elsewhere.
 __all__ = [
     "Autoscaling", "Cluster", "Controllers", "Demand", "Disruption", "Distribution", "Failures",
-    "Load", "Namespace", "NodePool", "Objectives", "Pricing", "Scenario", "Simulation",
+    "LatencyObjective", "Load", "Namespace", "NodePool", "Objectives", "Pricing", "Scenario", "Simulation",
     "Startup", "Toleration", "Workload",
 ]

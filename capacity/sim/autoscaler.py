@@ -29,9 +29,10 @@ from capacity.k8s.node import LABEL_HOSTNAME, LABEL_TOPOLOGY_ZONE, Node, Taint
 from capacity.k8s.scheduler import schedule_pod_in_snapshot
 from capacity.k8s.types import resource_list
 from capacity.sim.distributions import sample
+from capacity.sim.tenants import background_pod
 
 if TYPE_CHECKING:
-    from capacity.sim.cluster import ClusterSim, SimNode
+    from capacity.sim.cluster import background_pod, ClusterSim, SimNode
 
 
 class ClusterAutoscaler:
@@ -80,6 +81,11 @@ class ClusterAutoscaler:
     def _fits(self, p, node: Node) -> bool:
         snap = self.cl.snapshot
         snap.set_node(node)
+        pool = next((q for q in self.m.sc.cluster.nodePools
+                     if q.name == node.labels.get("capacity.sim/pool")), None)
+        bg = background_pod(pool, node.name) if pool is not None else None
+        if bg is not None:
+            snap.add_pod(bg, node.name)
         try:
             res = schedule_pod_in_snapshot(p.pod, self.cl.spec, snap, config=self.cl.config)
             return res.node_name == node.name

@@ -52,6 +52,7 @@ from capacity.k8s.scheduler import (
 )
 from capacity.k8s.types import CONDITION_FALSE, POD_READY, PodCondition, Toleration, resource_list
 from capacity.sim.distributions import sample
+from capacity.sim.tenants import background_pod, cpu_cores
 
 if TYPE_CHECKING:
     from capacity.sim.engine import Model
@@ -145,6 +146,7 @@ class FailureRecord:
     recovered: float | None = None  # ready pods back (to before, or to spec.replicas)
     lost_requests: float = 0.0  # requests not served while it was the latest open failure
     downtime: float = 0.0  # seconds with no ready pod, likewise
+    index: int = -1  # position in the run's failure list
 
 
 def _default_tolerations(sc, template_tolerations: list[Toleration]) -> list[Toleration]:
@@ -173,6 +175,10 @@ class ClusterSim:
         assert cl is not None
         rng = model.rng["nodes"]
         self.nodes: dict[str, SimNode] = {}
+        # Other tenants per pool (nodePools[].background): CPU they use, and a stand-in
+        # pod per node holding their requests in the scheduler's snapshot.
+        self.bg_usage = {p.name: cpu_cores(p.background.usage.cpu) if p.background else 0.0
+                         for p in cl.nodePools}
         self.zones = list(cl.zones)
         self.snapshot = Snapshot()
         for pool in cl.nodePools:
@@ -225,7 +231,14 @@ class ClusterSim:
         sn = SimNode(node, zone, pool.name, pool.spot, phase, price)
         self.nodes[name] = sn
         self.snapshot.set_node(node)
+        bg = background_pod(pool, name)
+        if bg is not None:
+            self.snapshot.add_pod(bg, name)
         return sn
+
+    def background_usage(self, sn: SimNode) -> float:
+        """Cores the other tenants of ``sn`` use (its pool's ``background.usage.cpu``)."""
+        return self.bg_usage.get(sn.pool, 0.0)
 
     def _node_price(self, pool) -> float:
         pr = self.sc.pricing
@@ -810,6 +823,7 @@ class ClusterSim:
         m = self.m
         m.touch()
         rec.alive_before = m.n_alive
+        rec.index = len(self.failures)
         self.failures.append(rec)
         m.open_failures.append(rec)
 

@@ -52,6 +52,7 @@ from capacity.sim.hpa_adapter import hpa_spec_from_scenario
 from capacity.sim.loadgen import build_load
 from capacity.sim.recorder import Integrals, Recorder
 from capacity.sim.rng import RunStreams
+from capacity.sim.serving import ServingModel, params_from
 from capacity.sim.workload import GIB, IDLE, OFF, SERVING, SimPod, WorkloadModel
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -135,17 +136,18 @@ class Model:
         # --- state ---
         self.rate = 0.0
         self.last_t = 0.0
-        self.S = 0.0  # ∫ CPU rate of one serving pod dt (core-seconds)
+        # Every ready pod is a queue (DESIGN §10): CPU, memory, throughput and errors of
+        # the serving pods come from the serving model, latency at the end of the run.
+        self.srv = ServingModel(params_from(self.wl, sc.workload.demand))
+        self.srv_wakeup = math.inf  # next regime change of an overloaded pod
+        self.errors_cum = 0.0  # requests lost so far (not timeouts), warm-up included
         self.n_ep = 0  # endpoints (incl. pods on dead nodes until marked)
         self.n_alive = 0  # endpoints that can serve
         self.n_holding = 0  # pods holding node resources
         self.n_holding_spot = 0  # of which on spot nodes
         self.n_serving_spot = 0
         self.n_serving = 0
-        self.served_pp = 0.0
-        self.served_rate = 0.0
-        self.serving_cpu = self.wl.base_cpu
-        self.serving_mem = self.wl.base_memory
+        self.served_rate = 0.0  # requests accepted per second (timeouts included)
         self.full = True
         self.cost_rate = 0.0
         self.alloc_cpu = 0.0
@@ -200,7 +202,8 @@ class Model:
 
     def _cum(self, p: SimPod, t: float) -> float:
         if p.mode == SERVING:
-            return p.cum + (self.S + self.serving_cpu * (t - self.last_t)) - p.s0
+            c = p.cls
+            return p.cum + (c.S + c.cpu * (t - self.last_t)) - p.s0
         return p.cum + p.rate * (t - p.t0)
 
     def _hold(self, p: SimPod) -> None:
@@ -217,26 +220,76 @@ class Model:
             if p.spot:
                 self.n_holding_spot -= 1
 
-    def _set_mode(self, p: SimPod, mode: int) -> None:
-        """Change a pod's CPU mode at ``env.now`` (call after :meth:`touch`)."""
+    def _set_mode(self, p: SimPod, mode: int, lost: bool = False) -> None:
+        """Change a pod's CPU mode at ``env.now`` (call after :meth:`touch`).
+
+        A pod leaving SERVING leaves its queue: ``lost`` (its node died) makes its requests
+        in flight ``dead_endpoint`` errors; otherwise they finish (graceful removal).
+        """
         now = self.env.now
-        p.cum = self._cum(p, now)
-        if p.mode == SERVING:
+        was_serving = p.mode == SERVING
+        if was_serving:
+            if lost:
+                self.srv.lose_pod(p, now, now > self.warmup)
+            else:
+                self.srv.remove_pod(p)
             self.n_serving -= 1
             if p.spot:
                 self.n_serving_spot -= 1
+        else:
+            p.cum = self._cum(p, now)
         p.mode = mode
-        p.s0 = self.S
         p.t0 = now
         if mode == SERVING:
             self.n_serving += 1
             if p.spot:
                 self.n_serving_spot += 1
             p.rate = 0.0
+            self.srv.add_pod(p, self._cores_for(p), now)
         elif mode == IDLE:
             p.rate = self.wl.startup_cpu if p.ready_at is None else self.wl.base_cpu
         else:
             p.rate = 0.0
+        if (was_serving or mode == SERVING) and self.cluster is not None:
+            self._refresh_node_cores(p.node)
+
+    def _cores_for(self, p: SimPod) -> float:
+        """Cores a serving pod's requests can use: its CPU request plus its CFS share (by
+        request) of what its node leaves idle, up to its limit, less its base CPU.
+
+        The node's idle CPU is its allocatable less the other tenants' use (never more than
+        what the workload's requests leave them) and the requests of the workload's serving
+        pods there; its starting pods use little and are not counted.
+        """
+        wl = self.wl
+        limit = wl.serving_limit_cpu
+        if self.cluster is None:
+            avail = limit
+        else:
+            sn = self.cluster.node_of(p)
+            if sn is None:
+                avail = limit
+            else:
+                req = wl.serving_request_cpu
+                n = sum(1 for q in sn.pods if q.mode == SERVING) or 1
+                bg = self.cluster.background_usage(sn)
+                alloc = sn.node.allocatable.get("cpu", 0) / 1000.0
+                ours = n * req
+                bg_eff = min(bg, max(alloc - ours, 0.0))
+                idle = max(alloc - bg_eff - ours, 0.0)
+                share = req + idle / n if req > 0 else (alloc - bg_eff) / n
+                avail = min(limit, share)
+        return max(avail - wl.base_cpu, 0.0)
+
+    def _refresh_node_cores(self, node: str | None) -> None:
+        """Co-tenants changed on ``node``: re-derive the cores of its serving pods."""
+        sn = self.cluster.nodes.get(node or "") if self.cluster is not None else None
+        if sn is None:
+            return
+        now = self.env.now
+        for q in sn.pods:
+            if q.mode == SERVING:
+                self.srv.set_cores(q, self._cores_for(q), now)
 
     def touch(self) -> None:
         """Integrate everything from the last event to now.
@@ -251,19 +304,23 @@ class Model:
         dt = now - self.last_t
         if dt <= 0:
             return
-        self.S += self.serving_cpu * dt
-        if now > self.warmup:
-            m = dt if self.last_t >= self.warmup else now - self.warmup
+        m = 0.0 if now <= self.warmup else (dt if self.last_t >= self.warmup
+                                            else now - self.warmup)
+        owner_id = self.open_failures[-1].index if self.open_failures else -1
+        self.srv.advance(self.last_t, now, m, self.n_ep, self.n_ep - self.n_alive, self.rate,
+                         owner_id)
+        self.errors_cum += (self.rate - self.served_rate) * dt
+        if m > 0:
             ig = self.rec.integrals
             ig.measured_seconds += m
             ig.offered_requests += self.rate * m
-            ig.served_requests += self.served_rate * m
             if self.n_alive > 0:
                 ig.seconds_with_ready_pod += m
             if self.full:
                 ig.seconds_at_full_capacity += m
             if self.n_alive >= self.spec_replicas:
                 ig.seconds_all_desired_ready += m
+            # pods not serving (the serving model integrates the others)
             ig.cpu_allocated_core_seconds += self.alloc_cpu * m
             ig.memory_allocated_gib_seconds += self.alloc_mem * m
             ig.cpu_allocated_spot_core_seconds += self.alloc_cpu_spot * m
@@ -273,10 +330,8 @@ class Model:
             ig.spec_replica_seconds += self.spec_replicas * m
             ig.ready_replica_seconds += self.n_alive * m
             idle = self.n_holding - self.n_serving
-            ig.cpu_usage_core_seconds += (self.n_serving * self.serving_cpu
-                                          + idle * self.wl.base_cpu) * m
-            ig.memory_usage_gib_seconds += (self.n_serving * self.serving_mem
-                                            + idle * self.wl.base_memory) / GIB * m
+            ig.cpu_usage_core_seconds += idle * self.wl.base_cpu * m
+            ig.memory_usage_gib_seconds += idle * self.wl.base_memory / GIB * m
             hist = ig.alive_seconds
             hist[self.n_alive] = hist.get(self.n_alive, 0.0) + m
             if self.open_failures:
@@ -307,30 +362,41 @@ class Model:
     def recompute(self) -> None:
         """Derived rates after a change of load or endpoints (call after :meth:`touch`)."""
         wl = self.wl
-        r = self.rate
-        if self.n_ep > 0:
-            per = r / self.n_ep
-            spp = per if per < wl.capacity_rps else wl.capacity_rps
-        else:
-            spp = 0.0
-        self.served_pp = spp
-        self.served_rate = self.n_alive * spp
-        self.serving_cpu = wl.base_cpu + spp * wl.cpu_per_request
-        self.serving_mem = wl.base_memory + wl.memory_per_inflight * spp * wl.latency
-        self.full = self.served_rate >= r * (1 - 1e-12)
-        pc, pm = self._price_cpu, self._price_mem
+        now = self.env.now
+        srv = self.srv
+        srv.update(now, self.rate, self.n_ep)
+        self.served_rate = srv.accepted_rate()
+        self.full = srv.full
         rc, rm = self._req_cpu, self._req_mem
-        a_cpu_s, a_cpu_i = max(rc, self.serving_cpu), max(rc, wl.base_cpu)
-        a_mem_s, a_mem_i = max(rm, self.serving_mem / GIB), max(rm, wl.base_memory / GIB)
+        a_cpu_i, a_mem_i = max(rc, wl.base_cpu), max(rm, wl.base_memory / GIB)
         idle = self.n_holding - self.n_serving
-        self.alloc_cpu = self.n_serving * a_cpu_s + idle * a_cpu_i
-        self.alloc_mem = self.n_serving * a_mem_s + idle * a_mem_i
         idle_spot = self.n_holding_spot - self.n_serving_spot
-        self.alloc_cpu_spot = self.n_serving_spot * a_cpu_s + idle_spot * a_cpu_i
-        self.alloc_mem_spot = self.n_serving_spot * a_mem_s + idle_spot * a_mem_i
-        self.cost_rate = self.alloc_cpu * pc + self.alloc_mem * pm
+        # Allocation of the pods not serving; the serving model integrates the others.
+        self.alloc_cpu = idle * a_cpu_i
+        self.alloc_mem = idle * a_mem_i
+        self.alloc_cpu_spot = idle_spot * a_cpu_i
+        self.alloc_mem_spot = idle_spot * a_mem_i
+        s_cpu = s_mem = 0.0
+        for c in srv.classes:
+            s_cpu += c.n * max(rc, c.cpu)
+            s_mem += c.n * max(rm, srv.memory_at(c, now) / GIB)
+        self.cost_rate = ((self.alloc_cpu + s_cpu) * self._price_cpu
+                          + (self.alloc_mem + s_mem) * self._price_mem)
+        nxt = srv.next_transition(now)
+        if nxt < self.srv_wakeup:
+            self.srv_wakeup = nxt
+            self.env.process(self._serving_wakeup(nxt))
         if self.open_failures:
             self._check_recovered()
+
+    def _serving_wakeup(self, at: float):
+        """An overloaded pod drains or fills its queue at ``at``: its regime changes."""
+        yield self.env.timeout(max(at - self.env.now, 0.0))
+        if at != self.srv_wakeup:
+            return  # superseded by an earlier one
+        self.srv_wakeup = math.inf
+        self.touch()
+        self.recompute()
 
     # --- pods ----------------------------------------------------------------------------
     def _new_pod(self, rs: ReplicaSet) -> SimPod:
@@ -416,11 +482,12 @@ class Model:
                 continue
             p.m_last_t = t_prev
             p.m_last_c = 0.0
+            c = p.cls
             p.cum = 0.0
-            p.s0 = self.S - self.serving_cpu * (res - offset)
-            cpu = math.ceil(self.serving_cpu * 1000.0 - 1e-6)
+            p.s0 = c.S - c.cpu * (res - offset)
+            cpu = math.ceil(c.cpu * 1000.0 - 1e-6)
             p.cpu_metric = PodMetric(t_prev, res, cpu)
-            p.mem_metric = PodMetric(t_prev, res, int(self.serving_mem) * 1000)
+            p.mem_metric = PodMetric(t_prev, res, int(self.srv.memory_at(c, 0.0)) * 1000)
         self.metrics_dirty = False
         self.cpu_metrics = {p.pod.name: p.cpu_metric for p in self.pods if p.cpu_metric is not None}
         self.mem_metrics = {p.pod.name: p.mem_metric for p in self.pods if p.mem_metric is not None}
@@ -547,9 +614,10 @@ class Model:
 
     # --- node events (called by the cluster) -------------------------------------------------
     def pod_lost(self, p: SimPod) -> None:
-        """The pod's node died: containers stop; the endpoint stays until NotReady is seen."""
+        """The pod's node died: containers stop; the endpoint stays until NotReady is seen.
+        Its requests in flight are lost (``dead_endpoint``)."""
         if p.mode != OFF:
-            self._set_mode(p, OFF)
+            self._set_mode(p, OFF, lost=True)
         if p.alive and p.endpoint:
             self.n_alive -= 1
         p.alive = False
@@ -835,8 +903,8 @@ class Model:
         res = self.resolution
         # working set in milli-bytes, as the metrics API's quantity gives it
         mv_idle = int(self.wl.base_memory) * 1000
-        mv_serving = int(self.serving_mem) * 1000
-        S_t = self.S + self.serving_cpu * (t - self.last_t)
+        dt_last = t - self.last_t
+        srv = self.srv
         rebuild = self.metrics_dirty
         changed = False
         for p in self.pods:
@@ -847,8 +915,9 @@ class Model:
                     rebuild = True
                 continue
             if mode == SERVING:
-                c = p.cum + S_t - p.s0
-                mv = mv_serving
+                k = p.cls
+                c = p.cum + (k.S + k.cpu * dt_last) - p.s0
+                mv = int(srv.memory_at(k, t)) * 1000
             else:
                 c = p.cum + p.rate * (t - p.t0)
                 mv = mv_idle
@@ -962,7 +1031,9 @@ class Model:
             self.cluster.nodes_ready if self.cluster is not None else math.nan,
             self.cost_rate * 3600.0,
             self.n_ep,
-            self.n_alive * self.wl.capacity_rps,
+            sum(c.n * min(c.mu, self.srv.p.rate_cap) for c in self.srv.classes),
+            self.srv.inflight_total(self.env.now),
+            self.errors_cum + (self.rate - self.served_rate) * (self.env.now - self.last_t),
         ))
 
     # --- run ------------------------------------------------------------------------------
@@ -1012,6 +1083,7 @@ class Model:
         self.touch()
         rec = self.rec
         ig = rec.integrals
+        lat = self._finish_serving()
         # Integrals that follow from others (constant requests and prices within a run).
         ig.cpu_request_core_seconds = ig.replica_seconds * self._req_cpu
         ig.memory_request_gib_seconds = ig.replica_seconds * self._req_mem
@@ -1022,6 +1094,8 @@ class Model:
             ig.node_cost = sum(sec * prices.get(pool, 0.0) / 3600.0
                                for pool, sec in ig.node_seconds_by_pool.items())
         cols = rec.column_arrays() if rec.record else {}
+        if cols:
+            self._serving_columns(cols, lat)
         return RunOutcome(
             run=self.run_index,
             duration=self.duration,
@@ -1037,8 +1111,56 @@ class Model:
                 "peak_pods": self.peak_charged,
                 "first_warnings": dict(rec.first_warnings),
                 "node_seconds_by_pool": dict(rec.integrals.node_seconds_by_pool),
+                "latency": lat["summary"],
             },
         )
+
+    def _finish_serving(self) -> dict[str, Any]:
+        """Fold the serving model's totals into the integrals; latency over the run."""
+        ig = self.rec.integrals
+        srv = self.srv
+        tot = srv.totals
+        rows = None
+        if self.rec.record and len(self.rec.flat):
+            rows = self.rec.column_arrays()["time"]
+        res = srv.finish(rows)
+        # Segments and online integrals sum in different orders: keep answered <= offered.
+        ig.served_requests = min(res.answered, ig.offered_requests)
+        ig.errors = {"timeout": res.timeouts, "rejected": tot.rejected,
+                     "no_endpoint": tot.no_endpoint, "dead_endpoint": tot.dead_endpoint}
+        ig.inflight_seconds = tot.inflight_seconds
+        ig.cpu_usage_core_seconds += tot.cpu_usage
+        ig.memory_usage_gib_seconds += tot.memory_usage
+        ig.cpu_allocated_core_seconds += tot.cpu_alloc
+        ig.memory_allocated_gib_seconds += tot.memory_alloc
+        ig.cpu_allocated_spot_core_seconds += tot.cpu_alloc_spot
+        ig.memory_allocated_spot_gib_seconds += tot.memory_alloc_spot
+        thresholds = [o.threshold for o in self.sc.objectives.latency]
+        within = srv.answered_within(thresholds) if thresholds else []
+        if self.cluster is not None:
+            for rec in self.cluster.failures:
+                rec.lost_requests += res.by_owner_timeouts.get(rec.index, 0.0)
+        summary = {
+            "answered": res.answered,
+            "mean": res.mean,
+            **res.quantiles,
+            "sum": res.latency_sum,
+            "buckets": dict(zip(("%g" % b for b in srv.buckets()), res.buckets, strict=True)),
+            "within": {f"{t:g}": w for t, w in zip(thresholds, within, strict=True)},
+        }
+        return {"summary": summary, "rows": res.rows}
+
+    def _serving_columns(self, cols: dict[str, np.ndarray], lat: dict[str, Any]) -> None:
+        """Per-row latency percentiles and error rate from the run's serving segments."""
+        t = cols["time"]
+        cum = cols.pop("errors_cum")
+        rows = lat["rows"]
+        dt = np.diff(np.concatenate([[max(t[0] - self.sync_period, 0.0)], t])) if len(t) else t
+        lost = np.diff(np.concatenate([[0.0], cum]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols["error_rps"] = np.where(dt > 0, (lost + rows.get("timeouts", 0.0)) / dt, 0.0)
+        cols["latency_p50"] = rows.get("latency_p50", np.full(len(t), np.nan))
+        cols["latency_p99"] = rows.get("latency_p99", np.full(len(t), np.nan))
 
 
 def start_hour_of_week(sc: Scenario) -> float:

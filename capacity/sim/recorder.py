@@ -29,7 +29,11 @@ TIMESERIES_COLUMNS = (
     "cost_per_hour",
     "endpoints",
     "capacity_rps",
+    "inflight",
+    "errors_cum",  # requests lost so far; becomes error_rps at the end of the run
 )
+# Added at the end of a run from the serving model (DESIGN §5).
+DERIVED_COLUMNS = ("error_rps", "latency_p50", "latency_p99")
 
 EVENT_COLUMNS = ("time", "reason", "kind", "name", "message", "type")
 
@@ -62,6 +66,9 @@ class Integrals:
     cpu_allocated_spot_core_seconds: float = 0.0
     memory_allocated_spot_gib_seconds: float = 0.0
     replica_seconds_spot: float = 0.0
+    # The serving model: errors by reason (requests) and ∫ requests in flight dt.
+    errors: dict[str, float] = field(default_factory=dict)
+    inflight_seconds: float = 0.0
 
 
 @dataclass

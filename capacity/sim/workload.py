@@ -71,7 +71,9 @@ class WorkloadModel:
     base_memory: float  # bytes
     memory_per_inflight: float  # bytes
     latency: float  # seconds
-    capacity_rps: float  # per-pod ceiling
+    capacity_rps: float  # per-pod ceiling at its CPU limit (or concurrency), requests/s
+    serving_request_cpu: float  # cores: the serving container's CPU request
+    serving_limit_cpu: float  # cores: its CPU limit (inf: none)
     startup_probe: ProbeSpec | None
     readiness_probe: ProbeSpec | None
     pre_stop: float
@@ -100,13 +102,16 @@ class WorkloadModel:
         base_cpu = Quantity.parse(d.baseCpu).milli_value() / 1000.0
         startup_cpu = (Quantity.parse(d.startupCpu).milli_value() / 1000.0
                        if d.startupCpu is not None else base_cpu)
-        serving_limits = next(c.limits for c in containers if c.name == serving_name)
+        serving_c = next(c for c in containers if c.name == serving_name)
+        limit_cpu = (serving_c.limits["cpu"] / 1000.0 if "cpu" in serving_c.limits
+                     else float("inf"))
+        request_cpu = serving_c.requests.get("cpu", 0) / 1000.0
+        # The most a pod completes: its workers, or the cores of its limit less its base.
+        work_cores = min(float(d.concurrency) if d.concurrency else float("inf"),
+                         max(limit_cpu - base_cpu, 0.0))
+        cap = work_cores / d.cpuPerRequest
         if d.maxRequestsPerSecondPerPod is not None:
-            cap = d.maxRequestsPerSecondPerPod
-        elif "cpu" in serving_limits:
-            cap = max(serving_limits["cpu"] / 1000.0 - base_cpu, 0.0) / d.cpuPerRequest
-        else:
-            cap = float("inf")
+            cap = min(cap, d.maxRequestsPerSecondPerPod)
         labels = dict(tmpl.metadata.labels) or {"app": wl.name}
         grace = float(spec.terminationGracePeriodSeconds
                       if spec.terminationGracePeriodSeconds is not None else 30)
@@ -127,6 +132,8 @@ class WorkloadModel:
             memory_per_inflight=float(Quantity.parse(d.memoryPerInflightRequest).value()),
             latency=d.latency,
             capacity_rps=cap,
+            serving_request_cpu=request_cpu,
+            serving_limit_cpu=limit_cpu,
             startup_probe=probe_from_fields(serving.startupProbe),
             readiness_probe=probe_from_fields(serving.readinessProbe),
             pre_stop=_pre_stop_seconds(serving),
@@ -144,6 +151,7 @@ class SimPod:
 
     __slots__ = (
         "alive",  # False while its node is dead (requests sent to it are lost)
+        "cls",  # its queue's class in the serving model while it serves
         "container_start",
         "cpu_metric",
         "cum",
@@ -172,6 +180,7 @@ class SimPod:
         self.rs = rs
         self.rev = rev
         self.alive = True
+        self.cls = None
         self.container_start: float | None = None
         self.cum = 0.0
         self.deleted = False

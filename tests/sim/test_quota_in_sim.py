@@ -32,11 +32,33 @@ def test_quota_caps_the_replicas_and_the_shortfall_costs_requests():
 
 def test_shortfall_counts_against_availability():
     sc = load_scenario(DATA / "scenarios/quota-short.yaml")
-    sc.load.steps[1].rps = 60  # 4 pods x 12 rps = 48 < 60: 12 rps not served at the peak
+    sc.load.steps[1].rps = 60  # 4 pods x 12 rps = 48 < 60: 12 rps too many at the peak
+    sc.workload.demand.timeout = 30.0  # clients give up after 30 s
     _, out = run_model(sc)
     ig = out.integrals
     lost = ig.offered_requests - ig.served_requests
-    # From the moment 4 pods are Ready (672) until the drop at 2400 s, 12 rps are lost:
-    # at least (2400 - 672) x 12 = 20,736 requests.
-    assert lost >= 20736
+    # No queue limit: the excess waits in the pods (processor sharing: an arrival's answer
+    # takes about backlog / 12 s). From 600 s three pods get 60 / 3 = 20 rps against 12, so
+    # their backlog grows by 8 a second; from 672 s four pods get 15 rps, +3/s. The last
+    # pod to join (empty at 672 s) passes a 30 s wait at a backlog of 360 requests, 120 s
+    # later (792 s); from then until the drop at 2400 s every arrival times out (the pods
+    # still work through the requests their clients gave up on): at least
+    # (2400 - 792) x 60 = 96,480 requests, all of them timeouts.
+    assert lost >= 96_480
+    assert ig.errors["timeout"] >= 96_480
+    assert ig.errors["rejected"] == ig.errors["no_endpoint"] == ig.errors["dead_endpoint"] == 0
     assert ig.seconds_at_full_capacity < ig.measured_seconds
+
+
+def test_shortfall_with_a_queue_limit_is_rejected_not_timed_out():
+    sc = load_scenario(DATA / "scenarios/quota-short.yaml")
+    sc.load.steps[1].rps = 60
+    sc.workload.demand.queueLimit = 30  # at most 30 requests in a pod (no concurrency set)
+    _, out = run_model(sc)
+    ig = out.integrals
+    # Once full, each of the 4 pods refuses what it cannot serve: 60 - 48 = 12 rps from
+    # about 672 s (the 4th pod fills in 30 / 3 = 10 s) to 2400 s, about 1728 s x 12 =
+    # 20,736 rejected, plus the three pods' excess before (8 rps each, full after ~4 s):
+    # at most 20,736 + 3 x 8 x 72 = 22,464 in all.
+    assert 20_500 <= ig.errors["rejected"] <= 22_464
+    assert ig.errors["timeout"] == 0  # no client timeout set

@@ -1,0 +1,269 @@
+"""Steady states of one pod's request queue, and the response-time distribution.
+
+A pod is a birth-death queue (DESIGN §10). Requests arrive at rate ``lam`` (Poisson: a
+share of the Service's traffic) and need ``w`` CPU-seconds each. With ``n`` in the pod,
+the pod works on ``min(n, K)`` of them (``K`` = ``demand.concurrency``, its workers; no
+limit = processor sharing), each using at most one core, over ``c`` cores it can use. So
+it completes work at ``phi(n) = min(n, K, c)`` cores, i.e. ``phi(n) / w`` requests a second.
+With ``m = min(K, c)`` and ``j = floor(m)``: ``phi(n) = n`` for ``n <= j`` and ``m`` above.
+Up to ``N = K + queueLimit`` requests fit; an arrival that finds ``N`` is rejected (503).
+
+The stationary probabilities follow in closed form (``a = lam * w``, the offered cores):
+``p(n) = p0 a^n / n!`` for ``n <= j`` and ``p(j) (a/m)^(n-j)`` above, so each state costs
+O(j) arithmetic, whatever ``N``. The queue is exact for exponential work (``cv = 1``): it is
+then M/M/c with ``c = K`` servers when ``K <= c`` (Erlang C), and M/M/1-PS when ``c <= 1``
+without a concurrency limit. Processor sharing is insensitive, so its mean holds for any
+``cv``; the FCFS wait for a worker is scaled by ``(1 + cv^2) / 2`` (exact for M/G/1 by
+Pollaczek–Khinchine, the Allen–Cunneen approximation for several workers).
+
+Response time ``T = L + W + sigma * X``: ``L`` the part without CPU (``demand.latency``),
+``W`` the wait for a worker (0 with probability ``1 - p_wait``, else exponential with mean
+``theta``: exact for M/M/c), ``X`` the request's work (mean ``w``, coefficient of variation
+``cv``: exponential, deterministic or gamma) and ``sigma`` the slowdown from sharing cores
+(1 when every request in service has a core; ``1 / (c (1 - rho))`` for M/G/1-PS).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """The steady state of one pod's queue (rates per second, times in seconds).
+
+    ``accepted`` = ``lam * (1 - p_block)`` is also the throughput; ``in_system`` the mean
+    number of requests waiting or in service (Little: ``accepted * (mean_wait + w * sigma)``);
+    ``busy_cores`` the mean cores doing request work (``accepted * w``). ``p_wait`` is the
+    chance that an accepted request waits for a worker, ``theta`` its mean wait if it does.
+    """
+
+    lam: float
+    accepted: float
+    p_block: float
+    p_wait: float
+    theta: float
+    sigma: float
+    in_system: float
+    busy_cores: float
+
+    @property
+    def mean_wait(self) -> float:
+        return self.p_wait * self.theta
+
+
+def service_capacity(w: float, cores: float, concurrency: float) -> float:
+    """Most requests per second a pod can complete: ``min(K, c) / w``."""
+    m = min(concurrency, cores)
+    return INF if m == INF else m / w
+
+
+def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: float = INF,
+                 capacity: float = INF) -> QueueState:
+    """The stationary queue for arrival rate ``lam`` (see the module docstring).
+
+    ``cores`` (> 0) may be fractional or ``inf``; ``concurrency`` (K) and ``capacity`` (N,
+    the most requests in the pod) may be ``inf``. With ``N`` infinite the load must be
+    below capacity (``lam * w < min(K, c)``); raises ValueError otherwise.
+    """
+    m = min(concurrency, cores)
+    if lam <= 0.0:
+        return QueueState(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    if m == INF:  # every request gets its own core at once: a pure delay
+        return QueueState(lam, lam, 0.0, 0.0, 0.0, 1.0, lam * w, lam * w)
+    a = lam * w
+    r = a / m  # utilisation of the m cores (or workers)
+    if capacity == INF and r >= 1.0:
+        raise ValueError(f"unstable queue: offered {a:.6g} cores >= capacity {m:.6g}")
+    j = int(math.floor(m))
+    if capacity < j:
+        j = int(capacity)
+    n_cap = capacity
+    # Unnormalised p(n) = a^n / n! for n <= j (p0 = 1), then a geometric tail of ratio r.
+    terms = [1.0]
+    for n in range(1, j + 1):
+        terms.append(terms[-1] * a / n)
+    head = sum(terms)
+    pj = terms[-1]
+    # tail: n = j+1 .. N with p(n) = pj r^(n-j)
+    tail_len = n_cap - j  # may be inf
+    if tail_len == INF:
+        tail = pj * r / (1.0 - r)
+        tail_n = pj * _geo_moment(r, INF, j)
+    elif tail_len <= 0:
+        tail = tail_n = 0.0
+    else:
+        k = int(tail_len)
+        tail = pj * _geo_sum(r, k)
+        tail_n = pj * _geo_moment(r, k, j)
+    total = head + tail
+    p_head = [t / total for t in terms]
+    n_mean = (sum(n * p for n, p in enumerate(p_head)) + tail_n / total)
+    p_block = 0.0
+    if n_cap != INF:
+        nc = int(n_cap)
+        p_block = (p_head[nc] if nc <= j else pj * r ** (nc - j) / total)
+    accepted = lam * (1.0 - p_block)
+    if accepted <= 0.0:
+        return QueueState(lam, 0.0, p_block, 0.0, 0.0, 1.0, n_mean, 0.0)
+    # Requests waiting for a worker: n > K. Only when K is finite (and K >= j).
+    K = concurrency
+    if K == INF or (n_cap != INF and K >= n_cap):
+        n_wait = 0.0
+        p_wait = 0.0
+    else:
+        Ki = int(K)
+        # P(arrival finds n >= K, and is accepted) / P(accepted); n_wait = sum (n-K) p(n)
+        # K >= j here (m <= K), so every n >= K lies in the geometric tail or is p(j).
+        pK = p_head[Ki] if Ki <= j else pj * r ** (Ki - j) / total
+        span = INF if n_cap == INF else int(n_cap) - Ki  # states K .. N-1 accept and wait
+        p_wait = pK * (_geo_sum(r, span - 1) + 1.0) if span != INF else pK / (1.0 - r)
+        if span == INF:
+            n_wait = pK * r / (1.0 - r) ** 2
+        else:
+            n_wait = pK * _geo_moment(r, span, 0)
+        p_wait /= (1.0 - p_block)
+    mean_wait = n_wait / accepted
+    in_service = n_mean - n_wait
+    sigma = in_service / (accepted * w)
+    # Non-exponential work: the FCFS wait scales by (1 + cv^2)/2 (the chance to wait and
+    # the shared-core part are kept from the exponential chain; PS is insensitive).
+    mean_wait *= fcfs_wait_factor(cv)
+    theta = mean_wait / p_wait if p_wait > 0 else 0.0
+    n_system = in_service + accepted * mean_wait
+    return QueueState(lam, accepted, p_block, min(p_wait, 1.0), theta, max(sigma, 1.0),
+                      n_system, accepted * w)
+
+
+def _geo_sum(r: float, k: float) -> float:
+    """sum_{i=1..k} r^i (k may be inf, then r < 1)."""
+    if k == INF:
+        return r / (1.0 - r)
+    if k <= 0:
+        return 0.0
+    if abs(1.0 - r) < 1e-12:
+        return float(k)
+    return r * (1.0 - r**k) / (1.0 - r)
+
+
+def _geo_moment(r: float, k: float, offset: int) -> float:
+    """sum_{i=1..k} (offset + i) r^i."""
+    if k == INF:
+        return offset * r / (1.0 - r) + r / (1.0 - r) ** 2
+    if k <= 0:
+        return 0.0
+    if abs(1.0 - r) < 1e-12:
+        return offset * k + k * (k + 1) / 2.0
+    s1 = r * (1.0 - r**k) / (1.0 - r)
+    # sum i r^i, i = 1..k
+    s2 = r * (1.0 - (k + 1) * r**k + k * r ** (k + 1)) / (1.0 - r) ** 2
+    return offset * s1 + s2
+
+
+def fcfs_wait_factor(cv: float) -> float:
+    """Scale of the FCFS wait for a service-time CV (Pollaczek–Khinchine, Allen–Cunneen)."""
+    return (1.0 + cv * cv) / 2.0
+
+
+# --- the response-time distribution ---------------------------------------------------------
+
+
+def response_cdf(t: np.ndarray, fixed: float | np.ndarray, p_wait: np.ndarray,
+                 theta: np.ndarray, svc_mean: np.ndarray, cv: float) -> np.ndarray:
+    """P(T <= t) for ``T = fixed + W + S`` (arrays broadcast together).
+
+    ``W`` is 0 with probability ``1 - p_wait`` and exponential with mean ``theta`` otherwise;
+    ``S`` has mean ``svc_mean`` and coefficient of variation ``cv`` (1: exponential, 0:
+    constant, else gamma). Where a gamma's convolution with the wait has no closed form
+    (wait shorter than a gamma scale) the sum is moment-matched by a gamma.
+    """
+    x = np.asarray(t, dtype=float) - fixed
+    pos = x > 0
+    xs = np.where(pos, x, 0.0)
+    p_wait = np.asarray(p_wait, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    svc = np.asarray(svc_mean, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fs = _service_cdf(xs, svc, cv)
+        waits = (p_wait > 0) & (theta > 0)
+        alpha = np.where(waits, 1.0 / np.where(theta > 0, theta, 1.0), 0.0)
+        conv = _wait_plus_service_cdf(xs, alpha, svc, cv, theta)
+        out = (1.0 - p_wait) * fs + p_wait * np.where(waits, conv, fs)
+    return np.where(pos, np.clip(out, 0.0, 1.0), 0.0)
+
+
+def _service_cdf(x: np.ndarray, mean: np.ndarray, cv: float) -> np.ndarray:
+    if cv == 1.0:
+        return -np.expm1(-x / mean)
+    if cv == 0.0:
+        return (x >= mean).astype(float)
+    k = 1.0 / (cv * cv)
+    return special.gammainc(k, x / (mean / k))
+
+
+def _wait_plus_service_cdf(x: np.ndarray, alpha: np.ndarray, mean: np.ndarray, cv: float,
+                           theta: np.ndarray) -> np.ndarray:
+    """P(E + S <= x), E exponential of rate alpha (> 0), S as in :func:`_service_cdf`."""
+    if cv == 0.0:
+        return np.where(x >= mean, -np.expm1(-alpha * (x - mean)), 0.0)
+    if cv == 1.0:
+        beta = 1.0 / mean
+        d = beta - alpha
+        close = np.abs(d) < 1e-9 * beta
+        ea, eb = np.exp(-alpha * x), np.exp(-beta * x)
+        hypo = 1.0 - (beta * ea - alpha * eb) / np.where(close, 1.0, d)
+        erlang = 1.0 - ea * (1.0 + alpha * x)
+        return np.where(close, erlang, hypo)
+    k = 1.0 / (cv * cv)
+    s = mean / k
+    ok = alpha * s < 0.95
+    q = np.where(ok, 1.0 - alpha * s, 1.0)
+    exact = special.gammainc(k, x / s) - np.exp(-alpha * x) * q ** (-k) * special.gammainc(
+        k, x * q / s)
+    # moment match: mean theta + mean, variance theta^2 + (cv mean)^2
+    m1 = theta + mean
+    var = theta**2 + (cv * mean) ** 2
+    km = m1 * m1 / var
+    approx = special.gammainc(km, x / (var / m1))
+    return np.where(ok, exact, approx)
+
+
+def response_mean(fixed: float, p_wait: float, theta: float, svc_mean: float) -> float:
+    return fixed + p_wait * theta + svc_mean
+
+
+def response_quantile(q: float, fixed: float, p_wait: np.ndarray, theta: np.ndarray,
+                      svc_mean: np.ndarray, cv: float, iterations: int = 60) -> np.ndarray:
+    """The ``q``-quantile of T for each state (vectorised bisection on :func:`response_cdf`)."""
+    p_wait = np.atleast_1d(np.asarray(p_wait, dtype=float))
+    theta = np.broadcast_to(np.asarray(theta, dtype=float), p_wait.shape)
+    svc = np.broadcast_to(np.asarray(svc_mean, dtype=float), p_wait.shape)
+    lo = np.full(p_wait.shape, float(fixed))
+    # an upper bound: the mean over (1 - q) (Markov) plus the fixed part
+    hi = fixed + (p_wait * theta + svc) / max(1.0 - q, 1e-9) + svc * 10.0 + 1e-9
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        below = response_cdf(mid, fixed, p_wait, theta, svc, cv) < q
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+# --- closed forms (for tests and for `check`) -----------------------------------------------------
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability that an arrival waits in M/M/c (``offered`` = lam/mu < servers)."""
+    if offered >= servers:
+        return 1.0
+    b = 1.0
+    for k in range(1, servers + 1):  # Erlang B by recursion, then C from B
+        b = offered * b / (k + offered * b)
+    rho = offered / servers
+    return b / (1.0 - rho * (1.0 - b))

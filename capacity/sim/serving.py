@@ -1,0 +1,625 @@
+"""The serving model of one run (DESIGN §10): every ready pod is a queue.
+
+Traffic stays a fluid between events. The Service's offered rate is split over its
+endpoints (``even``: kube-proxy's random choice, each endpoint the same share;
+``leastRequest``: in proportion to each pod's service rate, which equalises utilisation as
+least-request balancing does). Pods that see the same arrival rate and CPU behave the same,
+so they are kept in *classes*; a class is in one of two regimes:
+
+* **steady**: its arrival rate is below its service capacity and any backlog has drained;
+  its queue is the stationary one of :func:`capacity.sim.queueing.steady_state`;
+* **fluid**: overloaded, or draining a backlog. ``B`` (requests in the pod) moves linearly,
+  ``dB/dt = accepted - capacity``; at ``N`` (concurrency + queueLimit) arrivals beyond
+  capacity are rejected (``rejected``); once ``B`` is back at the steady mean the class is
+  steady again. The moments where that happens are events of the run
+  (:meth:`ServingModel.next_transition`).
+
+Errors: no ready endpoint (``no_endpoint``); requests sent to a pod on a dead node before
+it is marked NotReady, and those in flight on a pod when its node dies (``dead_endpoint``);
+queue full (``rejected``); and answers slower than ``demand.timeout`` (``timeout``: the
+client gave up, the pod still did the work). Latency counts answered requests only.
+
+Online (on every event) the model keeps what the rest of the run depends on: CPU and memory
+per pod, throughput, the errors that change the load. Response times and timeouts change
+nothing downstream, so each stretch between events is recorded as a *segment* (the queue's
+parameters and its arrivals) and the latency distribution, percentiles and timeouts are
+computed at the end of the run, vectorised over all segments (:meth:`ServingModel.finish`).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from capacity.sim import queueing as qm
+
+INF = math.inf
+GIB = 1024**3
+
+ERROR_REASONS = ("timeout", "rejected", "no_endpoint", "dead_endpoint")
+
+#: Bucket bounds (seconds) of the latency histogram a Prometheus client would export
+#: (client_golang's DefBuckets), and for DESIGN §11's http_request_duration_seconds.
+PROMETHEUS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Segment layout: t0, t1, kind, arrivals, a, b, c, owner
+_STEADY, _FLUID = 0.0, 1.0
+_SEG = 8
+
+
+@dataclass
+class ServingParams:
+    """Per-run constants of the serving model (from the scenario's ``demand``)."""
+
+    work: float  # CPU-seconds per request (w)
+    cv: float  # coefficient of variation of the work
+    fixed: float  # seconds without CPU per request (L)
+    concurrency: float  # K (inf: processor sharing)
+    queue_limit: float  # waiting requests beyond K (inf: unbounded)
+    timeout: float  # client timeout (inf: none)
+    base_cpu: float  # cores
+    base_memory: float  # bytes
+    memory_per_inflight: float  # bytes
+    rate_cap: float  # per-pod rate limit (requests/s; inf: none)
+    balancing: str = "even"
+    request_cpu: float = 0.0  # cores: the pod's effective request (allocation = max(r, use))
+    request_memory_gib: float = 0.0
+
+    @property
+    def capacity_n(self) -> float:
+        """Most requests a pod holds: K + queueLimit (queueLimit alone under PS)."""
+        if self.concurrency == INF:
+            return self.queue_limit
+        return self.concurrency + self.queue_limit
+
+
+class PodClass:
+    """Pods with the same CPU for requests and the same backlog history."""
+
+    __slots__ = ("B", "S", "accepted", "cores", "cpu", "fluid", "inflight", "lam", "m", "mem",
+                 "mu", "n", "n_spot", "pods", "rejected", "slope", "state", "t_b", "target")
+
+    def __init__(self, cores: float) -> None:
+        self.cores = cores  # cores the pod's requests can use (c)
+        self.pods: list[Any] = []  # SimPods (each has .cls, .cum, .s0, .spot)
+        self.n = 0  # len(pods)
+        self.n_spot = 0  # of which on spot nodes
+        self.fluid = False
+        self.B = 0.0  # requests in the pod at t_b (fluid)
+        self.t_b = 0.0
+        self.slope = 0.0  # dB/dt while fluid
+        self.target = 0.0  # steady in-system count that ends the drain
+        self.lam = 0.0  # arrivals per pod per second
+        self.m = 0.0  # min(K, c)
+        self.mu = INF  # service capacity, requests/s
+        self.state: qm.QueueState | None = None
+        self.accepted = 0.0  # per pod per second
+        self.rejected = 0.0
+        self.cpu = 0.0  # cores used per pod (base included)
+        self.mem = 0.0  # bytes per pod
+        self.inflight = 0.0  # requests in flight per pod (fixed part included)
+        self.S = 0.0  # ∫ cpu dt of one pod of this class (core-seconds)
+
+    def backlog(self, t: float) -> float:
+        return self.B + self.slope * (t - self.t_b)
+
+
+@dataclass
+class ServingTotals:
+    """Online integrals over the measured time (requests)."""
+
+    offered: float = 0.0
+    accepted: float = 0.0
+    no_endpoint: float = 0.0
+    dead_endpoint: float = 0.0
+    rejected: float = 0.0
+    inflight_seconds: float = 0.0  # ∫ requests in flight dt
+    # Serving pods' resource integrals (core-seconds, GiB-seconds); allocation is
+    # ∫ max(request, usage) dt pod by pod, and its part on spot nodes.
+    cpu_usage: float = 0.0
+    memory_usage: float = 0.0
+    cpu_alloc: float = 0.0
+    memory_alloc: float = 0.0
+    cpu_alloc_spot: float = 0.0
+    memory_alloc_spot: float = 0.0
+
+
+@dataclass
+class LatencyResult:
+    """What :meth:`ServingModel.finish` computes (all over measured, answered requests)."""
+
+    answered: float
+    timeouts: float
+    mean: float
+    quantiles: dict[str, float]
+    buckets: list[float]  # cumulative answered requests <= each PROMETHEUS_BUCKETS bound
+    latency_sum: float  # seconds, over answered requests
+    by_owner_timeouts: dict[int, float] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class ServingModel:
+    """Queues of the ready pods of one run; the engine calls it on every event."""
+
+    def __init__(self, params: ServingParams, record_segments: bool = True) -> None:
+        self.p = params
+        self.classes: list[PodClass] = []
+        self.totals = ServingTotals()
+        self.seg = array("d")
+        self.record = record_segments
+        self.full = True
+        self._cache: dict[tuple[float, float], qm.QueueState] = {}
+
+    # --- membership ------------------------------------------------------------------------
+    # A pod's CPU integral is ``p.cum + (cls.S - p.s0)`` while it is in ``cls``: joining sets
+    # ``s0``, leaving folds the class's integral into ``cum``. Callers integrate up to ``now``
+    # (the engine's ``touch``) before any change of membership.
+
+    def add_pod(self, p: Any, cores: float, now: float) -> None:
+        """A pod becomes a ready endpoint with ``cores`` for requests; its queue is empty."""
+        cls = next((c for c in self.classes if c.cores == cores and not c.fluid), None)
+        if cls is None:
+            cls = PodClass(cores)
+            cls.t_b = now
+            self.classes.append(cls)
+        self._enter(p, cls)
+
+    def _enter(self, p: Any, cls: PodClass) -> None:
+        p.cls = cls
+        p.s0 = cls.S
+        cls.pods.append(p)
+        cls.n += 1
+        if p.spot:
+            cls.n_spot += 1
+
+    def remove_pod(self, p: Any) -> None:
+        """The pod leaves the endpoints (its queue drains off the books: nothing is lost)."""
+        cls = p.cls
+        p.cum += cls.S - p.s0
+        cls.pods.remove(p)
+        cls.n -= 1
+        if p.spot:
+            cls.n_spot -= 1
+        p.cls = None
+        if cls.n == 0:
+            self.classes.remove(cls)
+
+    def lose_pod(self, p: Any, now: float, measured: bool) -> float:
+        """The pod's node died: its requests in flight are ``dead_endpoint`` errors
+        (counted when ``measured``; returned)."""
+        lost = self.inflight_of(p.cls, now)
+        if measured:
+            self.totals.dead_endpoint += lost
+        self.remove_pod(p)
+        return lost
+
+    def set_cores(self, p: Any, cores: float, now: float) -> None:
+        """The pod's CPU for requests changed (co-tenants on its node came or went); an
+        overloaded pod keeps its backlog."""
+        old = p.cls
+        if old.cores == cores:
+            return
+        if not old.fluid:
+            self.remove_pod(p)
+            self.add_pod(p, cores, now)
+            return
+        b = old.backlog(now)
+        self.remove_pod(p)
+        cls = PodClass(cores)
+        cls.fluid, cls.B, cls.t_b = True, b, now
+        cls.lam = old.lam
+        self.classes.append(cls)
+        self._enter(p, cls)
+
+    def _merge_steady(self) -> None:
+        """Steady classes with the same cores behave alike: keep one of each."""
+        seen: dict[float, PodClass] = {}
+        for c in list(self.classes):
+            if c.fluid:
+                continue
+            keep = seen.get(c.cores)
+            if keep is None:
+                seen[c.cores] = c
+                continue
+            for p in list(c.pods):
+                self.remove_pod(p)
+                self._enter(p, keep)
+
+    def inflight_of(self, cls: PodClass, t: float) -> float:
+        """Requests in flight on one pod of ``cls`` at ``t`` (the fixed part included)."""
+        if cls.fluid:
+            return cls.backlog(t) + cls.accepted * self.p.fixed
+        return cls.inflight
+
+    # --- rates --------------------------------------------------------------------------------
+    def update(self, now: float, rate: float, n_ep: int) -> None:
+        """New offered ``rate`` (requests/s) over ``n_ep`` endpoints (dead ones included):
+        re-derive every class's arrival rate, regime and per-pod rates at ``now``."""
+        p = self.p
+        live = sum(c.n for c in self.classes)
+        if n_ep <= 0 or live == 0:
+            per = {id(c): 0.0 for c in self.classes}
+        elif p.balancing == "leastRequest":
+            # Dead endpoints get no new requests (their in-flight count only grows);
+            # live ones in proportion to their service capacity.
+            caps = {id(c): min(qm.service_capacity(p.work, c.cores, p.concurrency), p.rate_cap)
+                    for c in self.classes}
+            tot = sum(caps[id(c)] * c.n for c in self.classes)
+            if tot == INF or tot <= 0:
+                per = {id(c): rate / live for c in self.classes}
+            else:
+                per = {id(c): rate * caps[id(c)] / tot for c in self.classes}
+        else:
+            per = {id(c): rate / n_ep for c in self.classes}
+        full = rate == 0.0 or (n_ep > 0 and live == n_ep)
+        for c in self.classes:
+            self._set_rate(c, per[id(c)], now)
+            if c.fluid or c.rejected > 1e-9 * c.lam:
+                full = False
+        self.full = full
+        self._merge_steady()
+
+    def _set_rate(self, c: PodClass, lam: float, now: float) -> None:
+        p = self.p
+        capped = min(lam, p.rate_cap)
+        c.lam = lam
+        c.m = min(p.concurrency, c.cores)
+        c.mu = INF if c.m == INF else (c.m / p.work if c.m > 0 else 0.0)
+        limit_rej = lam - capped  # rate limiter: refused at once
+        if c.fluid:
+            b = max(c.backlog(now), 0.0)
+            c.B, c.t_b = b, now
+        else:
+            b = None
+        if capped < c.mu and (b is None or b <= self._steady(c, capped).in_system + 1e-9):
+            st = self._steady(c, capped)
+            c.fluid = False
+            c.state = st
+            c.accepted = st.accepted
+            c.rejected = capped - st.accepted + limit_rej
+            busy = st.busy_cores
+            c.inflight = st.in_system + st.accepted * p.fixed
+            c.slope = 0.0
+        else:
+            if not c.fluid:  # overload begins: the backlog starts from the steady queue
+                prev = c.state
+                c.B = prev.in_system if prev is not None else 0.0
+                c.t_b = now
+                c.fluid = True
+            cap_n = p.capacity_n
+            at_cap = c.B >= cap_n - 1e-9
+            if capped >= c.mu and at_cap:
+                c.accepted, c.slope = c.mu, 0.0
+                c.rejected = capped - c.mu + limit_rej
+            else:
+                c.accepted, c.slope = capped, capped - c.mu
+                c.rejected = limit_rej
+            c.target = self._steady(c, capped).in_system if capped < c.mu else 0.0
+            busy = c.m
+            c.inflight = c.B + c.accepted * p.fixed  # at t_b; moves with the backlog
+            c.state = None
+        c.cpu = p.base_cpu + busy
+        c.mem = p.base_memory + p.memory_per_inflight * c.inflight
+
+    def _steady(self, c: PodClass, lam: float) -> qm.QueueState:
+        key = (lam, c.cores)
+        st = self._cache.get(key)
+        if st is None:
+            p = self.p
+            st = qm.steady_state(lam, p.work, p.cv, c.cores, p.concurrency, p.capacity_n)
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = st
+        return st
+
+    def next_transition(self, now: float) -> float:
+        """When a fluid class next changes regime (drained, or its queue full); inf if none."""
+        t = INF
+        cap_n = self.p.capacity_n
+        for c in self.classes:
+            if not c.fluid:
+                continue
+            b = c.backlog(now)
+            if c.slope < 0:
+                t = min(t, now + max(b - c.target, 0.0) / -c.slope)
+            elif c.slope > 0 and cap_n != INF:
+                t = min(t, now + max(cap_n - b, 0.0) / c.slope)
+        return t
+
+    # --- integration ------------------------------------------------------------------------
+    def advance(self, t0: float, t1: float, measured: float, n_ep: int, n_dead: int,
+                rate: float, owner: int) -> None:
+        """Integrate from ``t0`` to ``t1`` (no event in between); ``measured`` of it counts
+        (after warm-up). ``n_dead`` endpoints are on dead nodes; ``owner`` is the failure
+        being recovered from (-1: none), for the failure's timeouts."""
+        dt = t1 - t0
+        for c in self.classes:
+            c.S += c.cpu * dt
+        if measured <= 0:
+            return
+        tot = self.totals
+        m = measured
+        s0 = t1 - m
+        tot.offered += rate * m
+        if n_ep == 0:
+            tot.no_endpoint += rate * m
+            return
+        if n_dead:
+            per = rate / n_ep if self.p.balancing != "leastRequest" else 0.0
+            tot.dead_endpoint += per * n_dead * m
+        p = self.p
+        rec = self.record
+        seg = self.seg
+        rc, rm = p.request_cpu, p.request_memory_gib
+        for c in self.classes:
+            if c.n == 0:
+                continue
+            acc = c.accepted * c.n * m
+            tot.accepted += acc
+            tot.rejected += c.rejected * c.n * m
+            a_cpu = max(rc, c.cpu) * m
+            tot.cpu_usage += c.n * c.cpu * m
+            tot.cpu_alloc += c.n * a_cpu
+            tot.cpu_alloc_spot += c.n_spot * a_cpu
+            if c.fluid:
+                b0, b1 = c.backlog(s0), c.backlog(t1)
+                tot.inflight_seconds += c.n * ((b0 + b1) / 2 + c.accepted * p.fixed) * m
+                g0 = (p.base_memory + p.memory_per_inflight * (b0 + c.accepted * p.fixed)) / GIB
+                g1 = (p.base_memory + p.memory_per_inflight * (b1 + c.accepted * p.fixed)) / GIB
+                a_mem = _integral_max(rm, g0, g1, m)
+                use_mem = (g0 + g1) / 2 * m
+            else:
+                tot.inflight_seconds += c.n * c.inflight * m
+                use_mem = c.mem / GIB * m
+                a_mem = max(rm, c.mem / GIB) * m
+            tot.memory_usage += c.n * use_mem
+            tot.memory_alloc += c.n * a_mem
+            tot.memory_alloc_spot += c.n_spot * a_mem
+            if c.fluid:
+                if rec and acc > 0:
+                    seg.extend((s0, t1, _FLUID, acc, self._fluid_t(c, b0), self._fluid_t(c, b1),
+                                0.0, owner))
+            else:
+                st = c.state
+                if rec and acc > 0 and st is not None:
+                    seg.extend((s0, t1, _STEADY, acc, st.p_wait, st.theta, p.work * st.sigma,
+                                owner))
+
+    def _fluid_t(self, c: PodClass, b: float) -> float:
+        """Response time of an arrival that finds ``b`` requests in an overloaded pod."""
+        p = self.p
+        if c.mu == 0:
+            return INF
+        k = p.concurrency
+        wait = max(b - k, 0.0) / c.mu if k != INF else 0.0
+        in_service = min(b, k)
+        return p.fixed + wait + p.work * max(1.0, in_service / c.m if c.m > 0 else INF)
+
+    # --- per-pod readings -----------------------------------------------------------------------
+    def cpu_at(self, cls: PodClass, t: float, last_t: float) -> float:
+        """∫ cpu dt of one pod of ``cls`` up to ``t`` (``last_t``: last integration)."""
+        return cls.S + cls.cpu * (t - last_t)
+
+    def memory_at(self, cls: PodClass, t: float) -> float:
+        if cls.fluid:
+            return self.p.base_memory + self.p.memory_per_inflight * self.inflight_of(cls, t)
+        return cls.mem
+
+    def inflight_total(self, t: float) -> float:
+        return sum(c.n * self.inflight_of(c, t) for c in self.classes)
+
+    def accepted_rate(self) -> float:
+        return sum(c.n * c.accepted for c in self.classes)
+
+    # --- the end of the run -------------------------------------------------------------------------
+    def finish(self, row_times: np.ndarray | None = None,
+               quantiles: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)) -> LatencyResult:
+        """Latency over the measured, answered requests of the run, and timeouts.
+
+        With ``row_times`` (the timeseries' sample times), also per row the median and 99th
+        percentile of the requests that arrived since the previous row, and the timeouts.
+        """
+        p = self.p
+        st, fl = self._segments()
+        tau = p.timeout
+        # answered (not timed out) share of each segment
+        ok_st = _steady_cdf(tau, p, st) if tau != INF else np.ones(len(st))
+        ok_fl = _fluid_cdf(tau, fl) if tau != INF else np.ones(len(fl))
+        n_st, n_fl = st[:, 3], fl[:, 3]
+        answered = float((n_st * ok_st).sum() + (n_fl * ok_fl).sum())
+        timeouts = float((n_st * (1 - ok_st)).sum() + (n_fl * (1 - ok_fl)).sum())
+        by_owner: dict[int, float] = {}
+        for arr, ok in ((st, ok_st), (fl, ok_fl)):
+            if len(arr):
+                own = arr[:, 7].astype(int)
+                lost = arr[:, 3] * (1 - ok)
+                for o in np.unique(own[own >= 0]):
+                    by_owner[int(o)] = by_owner.get(int(o), 0.0) + float(lost[own == o].sum())
+        # Mean over answered requests. Without a timeout it is exact; with one,
+        # E[T; T <= tau] = tau F(tau) - integral_0^tau F(t) dt, on a fine grid.
+        if tau == INF:
+            tsum = float((n_st * (p.fixed + st[:, 4] * st[:, 5] + st[:, 6])).sum()
+                         + (n_fl * (fl[:, 4] + fl[:, 5]) / 2).sum())
+        else:
+            grid = np.concatenate([[0.0], np.geomspace(1e-4, tau, 400)])
+            f = self._mixture_cdf(grid, st, fl)
+            integral = float(np.sum((f[1:] + f[:-1]) / 2 * np.diff(grid)))
+            tsum = tau * f[-1] - integral
+        mean = tsum / answered if answered > 0 else math.nan
+        qs = {}
+        for q in quantiles:
+            qs[f"p{round(q * 100):d}"] = self._mixture_quantile(q, st, fl, tau)
+        buckets = [float(x) for x in self._mixture_cdf(np.asarray(PROMETHEUS_BUCKETS), st, fl)]
+        res = LatencyResult(answered, timeouts, mean, qs, buckets, tsum, by_owner)
+        if row_times is not None:
+            res.rows = self._rows(np.asarray(row_times, dtype=float), st, fl, ok_st, ok_fl)
+        return res
+
+    def _segments(self) -> tuple[np.ndarray, np.ndarray]:
+        data = (np.frombuffer(self.seg, dtype=float).reshape(-1, _SEG) if len(self.seg)
+                else np.zeros((0, _SEG)))
+        return data[data[:, 2] == _STEADY], data[data[:, 2] == _FLUID]
+
+    @staticmethod
+    def buckets() -> tuple[float, ...]:
+        return PROMETHEUS_BUCKETS
+
+    def answered_within(self, thresholds: list[float]) -> list[float]:
+        """Answered requests with a response time of at most each threshold (seconds)."""
+        st, fl = self._segments()
+        return [float(x) for x in self._mixture_cdf(np.asarray(thresholds, dtype=float), st, fl)]
+
+    def _mixture_cdf(self, t: np.ndarray, st: np.ndarray, fl: np.ndarray) -> np.ndarray:
+        """Σ_segments arrivals × P(T <= t) for each t (answered requests only: t <= tau)."""
+        out = np.zeros(len(t))
+        tau = self.p.timeout
+        for i, x in enumerate(t):
+            x = min(x, tau)
+            out[i] = float((st[:, 3] * _steady_cdf(x, self.p, st)).sum()
+                           + (fl[:, 3] * _fluid_cdf(x, fl)).sum())
+        return out
+
+    def _mixture_quantile(self, q: float, st: np.ndarray, fl: np.ndarray, tau: float) -> float:
+        """The q-quantile of answered requests' response time (bisection in log time)."""
+        total = self._mixture_cdf(np.array([tau if tau != INF else 1e12]), st, fl)[0]
+        if total <= 0:
+            return math.nan
+        lo, hi = max(self.p.fixed, 1e-9), 1.0
+        while self._mixture_cdf(np.array([hi]), st, fl)[0] < q * total and hi < 1e9:
+            hi *= 4.0
+        for _ in range(50):
+            mid = math.sqrt(lo * hi)
+            if self._mixture_cdf(np.array([mid]), st, fl)[0] < q * total:
+                lo = mid
+            else:
+                hi = mid
+            if hi / lo < 1 + 1e-7:
+                break
+        return math.sqrt(lo * hi)
+
+    def _rows(self, rows: np.ndarray, st: np.ndarray, fl: np.ndarray, ok_st: np.ndarray,
+              ok_fl: np.ndarray) -> dict[str, np.ndarray]:
+        """Per timeseries row (requests arriving in (previous row, row]): p50, p99, timeouts."""
+        n = len(rows)
+        p50 = np.full(n, np.nan)
+        p99 = np.full(n, np.nan)
+        timeouts = np.zeros(n)
+        if n == 0:
+            return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
+        edges = np.concatenate([[-INF], rows])
+        pieces = []
+        for arr, ok, kind in ((st, ok_st, _STEADY), (fl, ok_fl, _FLUID)):
+            if not len(arr):
+                continue
+            t0, t1 = arr[:, 0], arr[:, 1]
+            k0 = np.searchsorted(rows, t0, side="left")  # first row whose interval it touches
+            k1 = np.searchsorted(rows, t1, side="left")
+            k1 = np.minimum(k1, n - 1)
+            k0 = np.minimum(k0, n - 1)
+            counts = k1 - k0 + 1
+            idx = np.repeat(np.arange(len(arr)), counts)
+            rowk = np.repeat(k0, counts) + (np.arange(counts.sum()) - np.repeat(
+                np.cumsum(counts) - counts, counts))
+            a = np.maximum(t0[idx], edges[rowk])
+            b = np.minimum(t1[idx], edges[rowk + 1])
+            span = np.where(t1[idx] > t0[idx], t1[idx] - t0[idx], 1.0)
+            frac = np.clip((b - a) / span, 0.0, 1.0)
+            piece = arr[idx].copy()
+            piece[:, 3] *= frac
+            if kind == _FLUID:
+                # response time moves linearly over the segment: cut it at the row edges
+                ta, tb = arr[idx, 4], arr[idx, 5]
+                fa = np.clip((a - t0[idx]) / span, 0, 1)
+                fb = np.clip((b - t0[idx]) / span, 0, 1)
+                piece[:, 4] = ta + (tb - ta) * fa
+                piece[:, 5] = ta + (tb - ta) * fb
+            np.add.at(timeouts, rowk, piece[:, 3] * (1 - ok[idx]))
+            pieces.append((piece, rowk, kind))
+        if not pieces:
+            return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
+        for q, out in ((0.5, p50), (0.99, p99)):
+            out[:] = self._row_quantiles(q, pieces, n)
+        return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
+
+    def _row_quantiles(self, q: float, pieces: list[tuple[np.ndarray, np.ndarray, float]],
+                       n: int) -> np.ndarray:
+        tau = self.p.timeout
+        big = tau if tau != INF else 1e12
+
+        def cdf_rows(t_row: np.ndarray) -> np.ndarray:
+            acc = np.zeros(n)
+            for piece, rowk, kind in pieces:
+                x = np.minimum(t_row[rowk], tau)
+                f = (_steady_cdf(x, self.p, piece) if kind == _STEADY else _fluid_cdf(x, piece))
+                acc += np.bincount(rowk, weights=piece[:, 3] * f, minlength=n)
+            return acc
+
+        total = cdf_rows(np.full(n, big))
+        lo = np.full(n, max(self.p.fixed, 1e-9))
+        hi = np.full(n, 1.0)
+        for _ in range(40):  # widen the bracket where needed
+            low = cdf_rows(hi) < q * total
+            if not low.any():
+                break
+            hi = np.where(low, hi * 4.0, hi)
+        for _ in range(32):
+            mid = np.sqrt(lo * hi)
+            below = cdf_rows(mid) < q * total
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        out = np.sqrt(lo * hi)
+        return np.where(total > 0, out, np.nan)
+
+
+def _integral_max(r: float, a: float, b: float, dt: float) -> float:
+    """∫ max(r, f) over a stretch of length ``dt`` where f moves linearly from a to b."""
+    if a >= r and b >= r:
+        return (a + b) / 2 * dt
+    if a <= r and b <= r:
+        return r * dt
+    # crosses r at fraction x of the stretch
+    x = (r - a) / (b - a)
+    if a < r:  # below, then above
+        return r * x * dt + (r + b) / 2 * (1 - x) * dt
+    return (a + r) / 2 * x * dt + r * (1 - x) * dt
+
+
+def _steady_cdf(x: float | np.ndarray, p: ServingParams, st: np.ndarray) -> np.ndarray:
+    if not len(st):
+        return np.zeros(0)
+    return qm.response_cdf(x, p.fixed, st[:, 4], st[:, 5], st[:, 6], p.cv)
+
+
+def _fluid_cdf(x: float | np.ndarray, fl: np.ndarray) -> np.ndarray:
+    """Arrivals spread evenly over the segment, response time linear from a to b."""
+    if not len(fl):
+        return np.zeros(0)
+    a, b = fl[:, 4], fl[:, 5]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(hi > lo, (x - lo) / (hi - lo), (np.asarray(x) >= lo).astype(float))
+    return np.clip(frac, 0.0, 1.0)
+
+
+def params_from(wl: Any, demand: Any) -> ServingParams:
+    """:class:`ServingParams` from the workload model and the scenario's ``demand``."""
+    return ServingParams(
+        work=demand.cpuPerRequest,
+        cv=float(demand.serviceTimeCV),
+        fixed=float(demand.latency),
+        concurrency=float(demand.concurrency) if demand.concurrency is not None else INF,
+        queue_limit=float(demand.queueLimit) if demand.queueLimit is not None else INF,
+        timeout=float(demand.timeout) if demand.timeout is not None else INF,
+        base_cpu=wl.base_cpu,
+        base_memory=wl.base_memory,
+        memory_per_inflight=wl.memory_per_inflight,
+        rate_cap=(float(demand.maxRequestsPerSecondPerPod)
+                  if demand.maxRequestsPerSecondPerPod is not None else INF),
+        balancing=demand.loadBalancing,
+        request_cpu=wl.requests.get("cpu", 0) / 1000.0,
+        request_memory_gib=wl.requests.get("memory", 0) / 1000.0 / GIB,
+    )
