@@ -251,14 +251,27 @@ def _insert_into(text: str, node: yaml.Node, items: dict[str, Any]) -> tuple[int
         flow = ", ".join(f"{k}: {_scalar(v)}" for k, v in items.items())
         return close, close, sep + flow
     indent = node.value[0][0].start_mark.column
-    end = node.end_mark.index
-    # Block mappings end after their last line break (or at the end of the text).
-    line_end = text.rfind("\n", 0, end) + 1 if text[end - 1:end] == "\n" else end
-    block = "".join(" " * indent + yaml.safe_dump({k: v}, default_flow_style=False).strip() + "\n"
-                    for k, v in items.items())
-    if line_end < len(text) and text[line_end - 1:line_end] != "\n":
+    # After the line of the mapping's last value (its own end mark can be on a later
+    # line, past blank lines and comments): the new keys go there, at its indentation.
+    at = _after_last_line(text, node)
+    dumped = yaml.safe_dump(items, default_flow_style=False, sort_keys=False)
+    block = "".join(" " * indent + ln + "\n" for ln in dumped.splitlines())
+    if at > 0 and text[at - 1] != "\n":
         block = "\n" + block
-    return line_end, line_end, block if line_end == 0 or text[line_end - 1] == "\n" else "\n" + block
+    return at, at, block
+
+
+def _after_last_line(text: str, node: yaml.Node) -> int:
+    """Index just after the line holding the last scalar of ``node``."""
+    while True:
+        if isinstance(node, yaml.MappingNode) and node.value and not node.flow_style:
+            node = node.value[-1][1]
+        elif isinstance(node, yaml.SequenceNode) and node.value and not node.flow_style:
+            node = node.value[-1]
+        else:
+            break
+    nl = text.find("\n", node.end_mark.index)
+    return len(text) if nl < 0 else nl + 1
 
 
 def _relative_paths(text: str, src: Path, out: Path) -> dict[tuple[str, ...], str]:
