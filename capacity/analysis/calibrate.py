@@ -2,8 +2,10 @@
 
 The model (``workload.demand``, DESIGN §10) says a pod serving ``r`` requests per second
 uses ``baseCpu + cpuPerRequest * r`` cores and ``baseMemory + memoryPerInflightRequest * q``
-bytes, where ``q = r * latency`` is the requests it holds in flight (Little's law, with the
-scenario's ``demand.latency``, as the simulation itself computes it). Given per-pod series
+bytes, where ``q`` is the requests it holds in flight. By Little's law ``q = r * W`` with
+``W`` the time a request spends in the pod: the scenario's ``demand.latency`` (the part
+that uses no CPU) plus its CPU work, ``cpuPerRequest`` (the fitted value; no time waiting
+for CPU, so the memory fit is for pods that are not saturated). Given per-pod series
 of request rate, CPU (cores) and memory (bytes) sampled at the same times, both relations
 are straight lines, fitted by least squares:
 
@@ -176,7 +178,8 @@ class DemandFit:
 
     cpu: LinearFit  # x: requests/s per pod; y: cores per pod
     memory: LinearFit | None  # x: requests in flight per pod; y: bytes per pod
-    latency: float  # seconds, the scenario's demand.latency used by Little's law
+    latency: float  # seconds, the scenario's demand.latency
+    residence: float  # seconds in the pod per request: latency + cpuPerRequest (Little's law)
     times: np.ndarray  # unix seconds of the samples used by the CPU fit
     pods: np.ndarray  # pod count at those times
 
@@ -211,11 +214,13 @@ def calibrate_demand(times: np.ndarray, rps_total: np.ndarray, pods: np.ndarray,
     ok = np.isfinite(rps_pod) & np.isfinite(cpu_per_pod)
     cpu = fit_line(rps_pod[ok], cpu_per_pod[ok], what="CPU")
     memory = None
+    residence = latency + cpu.slope
     if memory_per_pod is not None:
         memory_per_pod = np.asarray(memory_per_pod, dtype=float)
         okm = np.isfinite(rps_pod) & np.isfinite(memory_per_pod)
-        memory = fit_line(rps_pod[okm] * latency, memory_per_pod[okm], what="memory")
-    return DemandFit(cpu=cpu, memory=memory, latency=latency, times=times[ok], pods=pods[ok])
+        memory = fit_line(rps_pod[okm] * residence, memory_per_pod[okm], what="memory")
+    return DemandFit(cpu=cpu, memory=memory, latency=latency, residence=residence,
+                     times=times[ok], pods=pods[ok])
 
 
 __all__ = ["CalibrationError", "DemandFit", "LinearFit", "align", "calibrate_demand",

@@ -342,7 +342,7 @@ def _plot(fit: DemandFit, path: Path, title: str) -> None:
         ax.plot(xs, (m.intercept + m.slope * xs) / 2**20, color="C3",
                 label=f"baseMemory {memory_quantity(m.intercept)} + "
                       f"{memory_quantity(m.slope)} x in flight")
-        ax.set(xlabel=f"requests in flight per pod (rps x {fit.latency:g} s)",
+        ax.set(xlabel=f"requests in flight per pod (rps x {_sig(fit.residence, 3)} s)",
                ylabel="memory per pod (MiB)", title=f"memory: R² {m.r2:.3f}, n {m.n}")
         ax.legend(fontsize=8)
     ax = axes[-1]
@@ -432,8 +432,9 @@ def run(args: argparse.Namespace) -> int:
               f"{int(np.nanmin(fit.pods))} to {int(np.nanmax(fit.pods))} pods: {how}):")
         print(_fit_table(fit, values))
         if fit.memory is not None:
-            print(f"  in flight per pod = requests per second per pod x demand.latency "
-                  f"({latency:g} s), Little's law")
+            print(f"  in flight per pod = requests per second per pod x "
+                  f"{_sig(fit.residence, 3)} s in the pod (Little's law: demand.latency "
+                  f"{latency:g} s + cpuPerRequest)")
         for w in warnings:
             print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {out} (workload.demand: {', '.join(values)}) and {plot}", file=sys.stderr)
@@ -447,6 +448,7 @@ def _as_json(fit: DemandFit, values: dict[str, Any], how: str, warnings: list[st
                 "n": f.n, "through_origin": f.through_origin, "x": unit_x, "y": unit_y}
 
     out = {"fields": values, "pods": how, "latency_seconds": fit.latency,
+           "residence_seconds": fit.residence,
            "cpu": line(fit.cpu, "requests/s per pod", "cores per pod"), "warnings": warnings}
     if fit.memory is not None:
         out["memory"] = line(fit.memory, "requests in flight per pod", "bytes per pod")

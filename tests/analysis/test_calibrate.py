@@ -60,8 +60,9 @@ def known_demand(rps_total: np.ndarray, seed: int = 0, cpu_sd: float = 0.008,
     pods = np.clip(np.ceil(rps_total * TRUTH["cpuPerRequest"] / (0.25 * 0.7)), 2, 20)
     rps_pod = rps_total / pods
     cpu = TRUTH["baseCpu"] + TRUTH["cpuPerRequest"] * rps_pod + ar1(rps_total.size, cpu_sd, phi, rng)
-    mem = (TRUTH["baseMemory"] + TRUTH["memoryPerInflightRequest"] * rps_pod * LATENCY
-           + ar1(rps_total.size, mem_sd, phi, rng))
+    # in flight = rate x time in the pod (latency + CPU work), Little's law
+    inflight = rps_pod * (LATENCY + TRUTH["cpuPerRequest"])
+    mem = TRUTH["baseMemory"] + TRUTH["memoryPerInflightRequest"] * inflight + ar1(rps_total.size, mem_sd, phi, rng)
     return pods, cpu, mem
 
 
@@ -72,6 +73,7 @@ def test_recovers_a_known_demand_under_real_traffic(trace):
     fit = calibrate_demand(t, rps, pods, cpu, latency=LATENCY, memory_per_pod=mem)
     f = fit.fields
     assert fit.cpu.n == t.size and fit.memory.n == t.size
+    assert fit.residence == pytest.approx(LATENCY + f["cpuPerRequest"])
     # Tolerances: within 4 Newey-West standard errors (the interval half-width / 1.96 * 4)
     # and within a fixed bound the noise (8m CPU, 1 MiB memory, AR(1) phi 0.6) allows for
     # these ranges of per-pod load: 5% on the slopes, 6m on baseCpu, 2 MiB on baseMemory.
