@@ -14,6 +14,7 @@ from capacity.analysis.check import run_checks
 from capacity.analysis.cost import cost_summary
 from capacity.analysis.failures import drain_summary, failure_summary
 from capacity.analysis.headroom import quota_summary
+from capacity.analysis.slo import error_summary, latency_summary, slo_summary
 from capacity.analysis.stats import estimate, mean_ci, ratio_ci
 from capacity.scenario.model import Scenario
 from capacity.sim.engine import RunOutcome
@@ -85,6 +86,9 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             "time_with_at_least": _at_least(outs),
             **({"episodes": episodes} if episodes else {}),
         },
+        "latency": latency_summary(outs),
+        "errors": error_summary(outs),
+        "slo": slo_summary(sc, outs),
         "requests": {
             "offered": offered,
             "served": sum(served),

@@ -114,6 +114,27 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"  objective                  {_objective(a['objective'])}  "
                      f"({'met' if ok else 'NOT met'} by the mean"
                      f"{' of the episode estimate' if ep else ''})")
+    lat = summary.get("latency") or {}
+    if lat and lat.get("p50", {}).get("n"):
+        lines += ["", f"latency    answered requests ({_interval_heading(runs)})"]
+        for k in ("mean", "p50", "p90", "p95", "p99"):
+            lines.append(f"  {k:26} {_secs(lat[k])}")
+    errs = summary.get("errors") or {}
+    if errs:
+        by = errs.get("by_reason") or {}
+        reasons = ", ".join(f"{k} {_count(v)}" for k, v in by.items() if v >= 0.05) or "none"
+        lines += ["", f"errors     {_pct(errs['rate'])} of offered requests",
+                  f"  by reason, per run         {reasons}"]
+    slos = summary.get("slo") or []
+    if slos:
+        lines += ["", "SLOs       good fraction, met?, error budget used (of a 30-day month)"]
+        for s_ in slos:
+            ok = "met" if s_["met"] else "MISSED"
+            lines.append(f"  {s_['name']:26} {_pct(s_['good_fraction'])}  {ok}, "
+                         f"{s_['error_budget_used'] * 100:.1f}% of the budget: "
+                         f"{s_['bad_minutes_per_month']:.1f} of {s_['budget_minutes_per_month']:.1f} min, "
+                         f"{_count(round(s_['bad_requests_per_month']))} of "
+                         f"{_count(round(s_['budget_requests_per_month']))} requests")
     rd = r.get("ready") or {}
     lines += [
         "",
@@ -177,6 +198,16 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{k} {_count(v)}" + (f" ({tot[k]})" if runs > 1 and k in tot else "")
             for k, v in ev.items())]
     return "\n".join(lines)
+
+
+def _secs(x: dict[str, Any]) -> str:
+    """A latency estimate in ms (under 10 s) or s, with its interval."""
+    def f(v: float) -> str:
+        return f"{v * 1000:.1f} ms" if v < 10 else f"{v:.2f} s"
+    s = f(x["mean"])
+    if x.get("ci95"):
+        s += f"  [{f(x['ci95'][0])}, {f(x['ci95'][1])}]"
+    return s
 
 
 def _count(x: float) -> str:

@@ -1156,7 +1156,7 @@ class Model:
         cum = cols.pop("errors_cum")
         rows = lat["rows"]
         dt = np.diff(np.concatenate([[max(t[0] - self.sync_period, 0.0)], t])) if len(t) else t
-        lost = np.diff(np.concatenate([[0.0], cum]))
+        lost = np.maximum(np.diff(np.concatenate([[0.0], cum])), 0.0)  # float noise below 0
         with np.errstate(divide="ignore", invalid="ignore"):
             cols["error_rps"] = np.where(dt > 0, (lost + rows.get("timeouts", 0.0)) / dt, 0.0)
         cols["latency_p50"] = rows.get("latency_p50", np.full(len(t), np.nan))

@@ -420,13 +420,17 @@ class ServingModel:
                quantiles: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)) -> LatencyResult:
         """Latency over the measured, answered requests of the run, and timeouts.
 
-        With ``row_times`` (the timeseries' sample times), also per row the median and 99th
-        percentile of the requests that arrived since the previous row, and the timeouts.
+        The run's distribution is the mixture of its segments' distributions weighted by
+        their arrivals. Each distinct queue state is tabulated once on a log grid (16 points
+        a decade); percentiles are read off the mixture by interpolation and then refined
+        by bisection on the exact mixture (run-level, to 1e-6). With ``row_times`` (the
+        timeseries' sample times), also per row the median and 99th percentile of the
+        requests that arrived since the previous row (grid interpolation, about 1%), and
+        its timeouts.
         """
         p = self.p
         st, fl = self._segments()
         tau = p.timeout
-        # answered (not timed out) share of each segment
         ok_st = _steady_cdf(tau, p, st) if tau != INF else np.ones(len(st))
         ok_fl = _fluid_cdf(tau, fl) if tau != INF else np.ones(len(fl))
         n_st, n_fl = st[:, 3], fl[:, 3]
@@ -439,24 +443,25 @@ class ServingModel:
                 lost = arr[:, 3] * (1 - ok)
                 for o in np.unique(own[own >= 0]):
                     by_owner[int(o)] = by_owner.get(int(o), 0.0) + float(lost[own == o].sum())
-        # Mean over answered requests. Without a timeout it is exact; with one,
-        # E[T; T <= tau] = tau F(tau) - integral_0^tau F(t) dt, on a fine grid.
+        mix = _Mixture(p, st, fl)
+        grid = _grid(tau)
+        f_run = mix.cdf_on_grid(grid)
+        # Mean over answered requests: exact without a timeout; with one,
+        # E[T; T <= tau] = tau F(tau) - integral_0^tau F(t) dt on the grid.
         if tau == INF:
             tsum = float((n_st * (p.fixed + st[:, 4] * st[:, 5] + st[:, 6])).sum()
                          + (n_fl * (fl[:, 4] + fl[:, 5]) / 2).sum())
         else:
-            grid = np.concatenate([[0.0], np.geomspace(1e-4, tau, 400)])
-            f = self._mixture_cdf(grid, st, fl)
-            integral = float(np.sum((f[1:] + f[:-1]) / 2 * np.diff(grid)))
-            tsum = tau * f[-1] - integral
+            g0 = np.concatenate([[0.0], grid])
+            f0 = np.concatenate([[0.0], f_run])
+            tsum = tau * f_run[-1] - float(np.sum((f0[1:] + f0[:-1]) / 2 * np.diff(g0)))
         mean = tsum / answered if answered > 0 else math.nan
-        qs = {}
-        for q in quantiles:
-            qs[f"p{round(q * 100):d}"] = self._mixture_quantile(q, st, fl, tau)
-        buckets = [float(x) for x in self._mixture_cdf(np.asarray(PROMETHEUS_BUCKETS), st, fl)]
+        qs = {f"p{round(q * 100):d}": mix.quantile(q, answered, grid, f_run) for q in quantiles}
+        buckets = [float(mix.cdf(min(b, tau))) for b in PROMETHEUS_BUCKETS]
         res = LatencyResult(answered, timeouts, mean, qs, buckets, tsum, by_owner)
         if row_times is not None:
-            res.rows = self._rows(np.asarray(row_times, dtype=float), st, fl, ok_st, ok_fl)
+            res.rows = self._rows(np.asarray(row_times, dtype=float), st, fl, ok_st, ok_fl,
+                                  mix, grid)
         return res
 
     def _segments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -471,108 +476,185 @@ class ServingModel:
     def answered_within(self, thresholds: list[float]) -> list[float]:
         """Answered requests with a response time of at most each threshold (seconds)."""
         st, fl = self._segments()
-        return [float(x) for x in self._mixture_cdf(np.asarray(thresholds, dtype=float), st, fl)]
-
-    def _mixture_cdf(self, t: np.ndarray, st: np.ndarray, fl: np.ndarray) -> np.ndarray:
-        """Σ_segments arrivals × P(T <= t) for each t (answered requests only: t <= tau)."""
-        out = np.zeros(len(t))
-        tau = self.p.timeout
-        for i, x in enumerate(t):
-            x = min(x, tau)
-            out[i] = float((st[:, 3] * _steady_cdf(x, self.p, st)).sum()
-                           + (fl[:, 3] * _fluid_cdf(x, fl)).sum())
-        return out
-
-    def _mixture_quantile(self, q: float, st: np.ndarray, fl: np.ndarray, tau: float) -> float:
-        """The q-quantile of answered requests' response time (bisection in log time)."""
-        total = self._mixture_cdf(np.array([tau if tau != INF else 1e12]), st, fl)[0]
-        if total <= 0:
-            return math.nan
-        lo, hi = max(self.p.fixed, 1e-9), 1.0
-        while self._mixture_cdf(np.array([hi]), st, fl)[0] < q * total and hi < 1e9:
-            hi *= 4.0
-        for _ in range(50):
-            mid = math.sqrt(lo * hi)
-            if self._mixture_cdf(np.array([mid]), st, fl)[0] < q * total:
-                lo = mid
-            else:
-                hi = mid
-            if hi / lo < 1 + 1e-7:
-                break
-        return math.sqrt(lo * hi)
+        mix = _Mixture(self.p, st, fl)
+        return [float(mix.cdf(min(t, self.p.timeout))) for t in thresholds]
 
     def _rows(self, rows: np.ndarray, st: np.ndarray, fl: np.ndarray, ok_st: np.ndarray,
-              ok_fl: np.ndarray) -> dict[str, np.ndarray]:
+              ok_fl: np.ndarray, mix: _Mixture, grid: np.ndarray) -> dict[str, np.ndarray]:
         """Per timeseries row (requests arriving in (previous row, row]): p50, p99, timeouts."""
         n = len(rows)
-        p50 = np.full(n, np.nan)
-        p99 = np.full(n, np.nan)
-        timeouts = np.zeros(n)
+        out = {"latency_p50": np.full(n, np.nan), "latency_p99": np.full(n, np.nan),
+               "timeouts": np.zeros(n)}
         if n == 0:
-            return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
+            return out
         edges = np.concatenate([[-INF], rows])
-        pieces = []
-        for arr, ok, kind in ((st, ok_st, _STEADY), (fl, ok_fl, _FLUID)):
-            if not len(arr):
-                continue
-            t0, t1 = arr[:, 0], arr[:, 1]
-            k0 = np.searchsorted(rows, t0, side="left")  # first row whose interval it touches
-            k1 = np.searchsorted(rows, t1, side="left")
-            k1 = np.minimum(k1, n - 1)
-            k0 = np.minimum(k0, n - 1)
-            counts = k1 - k0 + 1
-            idx = np.repeat(np.arange(len(arr)), counts)
-            rowk = np.repeat(k0, counts) + (np.arange(counts.sum()) - np.repeat(
-                np.cumsum(counts) - counts, counts))
-            a = np.maximum(t0[idx], edges[rowk])
-            b = np.minimum(t1[idx], edges[rowk + 1])
-            span = np.where(t1[idx] > t0[idx], t1[idx] - t0[idx], 1.0)
-            frac = np.clip((b - a) / span, 0.0, 1.0)
-            piece = arr[idx].copy()
-            piece[:, 3] *= frac
-            if kind == _FLUID:
-                # response time moves linearly over the segment: cut it at the row edges
-                ta, tb = arr[idx, 4], arr[idx, 5]
-                fa = np.clip((a - t0[idx]) / span, 0, 1)
-                fb = np.clip((b - t0[idx]) / span, 0, 1)
-                piece[:, 4] = ta + (tb - ta) * fa
-                piece[:, 5] = ta + (tb - ta) * fb
-            np.add.at(timeouts, rowk, piece[:, 3] * (1 - ok[idx]))
-            pieces.append((piece, rowk, kind))
-        if not pieces:
-            return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
-        for q, out in ((0.5, p50), (0.99, p99)):
-            out[:] = self._row_quantiles(q, pieces, n)
-        return {"latency_p50": p50, "latency_p99": p99, "timeouts": timeouts}
+        st_rows, st_idx, st_w = _split_by_rows(st, rows, edges)
+        fl_rows, fl_idx, fl_w = _split_by_rows(fl, rows, edges)
+        np.add.at(out["timeouts"], st_rows, st_w * (1 - ok_st[st_idx]))
+        np.add.at(out["timeouts"], fl_rows, fl_w * (1 - ok_fl[fl_idx]))
+        # fluid pieces: the response time moves linearly over the segment; cut at the rows
+        fl_pieces = None
+        if len(fl_idx):
+            t0, t1 = fl[fl_idx, 0], fl[fl_idx, 1]
+            span = np.where(t1 > t0, t1 - t0, 1.0)
+            a = np.maximum(t0, edges[fl_rows])
+            b = np.minimum(t1, edges[fl_rows + 1])
+            ta, tb = fl[fl_idx, 4], fl[fl_idx, 5]
+            fl_pieces = np.column_stack([ta + (tb - ta) * np.clip((a - t0) / span, 0, 1),
+                                         ta + (tb - ta) * np.clip((b - t0) / span, 0, 1)])
+        from scipy import sparse
 
-    def _row_quantiles(self, q: float, pieces: list[tuple[np.ndarray, np.ndarray, float]],
-                       n: int) -> np.ndarray:
-        tau = self.p.timeout
-        big = tau if tau != INF else 1e12
+        m_st = sparse.csr_matrix((st_w, (st_rows, mix.inverse[st_idx])),
+                                 shape=(n, len(mix.states))) if len(st_idx) else None
+        chunk = 4096
+        for lo in range(0, n, chunk):
+            hi = min(lo + chunk, n)
+            f = np.zeros((hi - lo, len(grid)))
+            if m_st is not None:
+                f += m_st[lo:hi] @ mix.table(grid)
+            if fl_pieces is not None:
+                sel = (fl_rows >= lo) & (fl_rows < hi)
+                if sel.any():
+                    ca = fl_pieces[sel, 0][:, None]
+                    cb = fl_pieces[sel, 1][:, None]
+                    lo_t, hi_t = np.minimum(ca, cb), np.maximum(ca, cb)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        frac = np.where(hi_t > lo_t, (grid[None, :] - lo_t) / (hi_t - lo_t),
+                                        (grid[None, :] >= lo_t).astype(float))
+                    contrib = fl_w[sel][:, None] * np.clip(frac, 0.0, 1.0)
+                    np.add.at(f, fl_rows[sel] - lo, contrib)
+            total = f[:, -1]
+            for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
+                out[key][lo:hi] = _interp_quantile(grid, f, q * total)
+        return out
 
-        def cdf_rows(t_row: np.ndarray) -> np.ndarray:
-            acc = np.zeros(n)
-            for piece, rowk, kind in pieces:
-                x = np.minimum(t_row[rowk], tau)
-                f = (_steady_cdf(x, self.p, piece) if kind == _STEADY else _fluid_cdf(x, piece))
-                acc += np.bincount(rowk, weights=piece[:, 3] * f, minlength=n)
-            return acc
 
-        total = cdf_rows(np.full(n, big))
-        lo = np.full(n, max(self.p.fixed, 1e-9))
-        hi = np.full(n, 1.0)
-        for _ in range(40):  # widen the bracket where needed
-            low = cdf_rows(hi) < q * total
-            if not low.any():
-                break
-            hi = np.where(low, hi * 4.0, hi)
-        for _ in range(32):
-            mid = np.sqrt(lo * hi)
-            below = cdf_rows(mid) < q * total
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        out = np.sqrt(lo * hi)
-        return np.where(total > 0, out, np.nan)
+class _Mixture:
+    """The arrivals-weighted mixture of a run's segment distributions (answered requests)."""
+
+    def __init__(self, p: ServingParams, st: np.ndarray, fl: np.ndarray) -> None:
+        self.p = p
+        if len(st):
+            self.states, self.inverse = np.unique(st[:, 4:7], axis=0, return_inverse=True)
+            self.inverse = self.inverse.reshape(-1)
+            self.weights = np.bincount(self.inverse, weights=st[:, 3],
+                                       minlength=len(self.states))
+        else:
+            self.states = np.zeros((0, 3))
+            self.inverse = np.zeros(0, dtype=int)
+            self.weights = np.zeros(0)
+        self.fl = fl
+        self._tables: dict[int, np.ndarray] = {}
+
+    def table(self, grid: np.ndarray) -> np.ndarray:
+        """P(T <= g) for each distinct steady state (rows) and grid point (columns)."""
+        key = id(grid)
+        t = self._tables.get(key)
+        if t is None:
+            s = self.states
+            t = qm.response_cdf(grid[None, :], self.p.fixed, s[:, 0:1], s[:, 1:2], s[:, 2:3],
+                                self.p.cv) if len(s) else np.zeros((0, len(grid)))
+            self._tables = {key: t}
+        return t
+
+    def cdf(self, x: float) -> float:
+        """Σ arrivals × P(T <= x)."""
+        s = self.states
+        v = float(self.weights @ qm.response_cdf(x, self.p.fixed, s[:, 0], s[:, 1], s[:, 2],
+                                                 self.p.cv)) if len(s) else 0.0
+        if len(self.fl):
+            v += float((self.fl[:, 3] * _fluid_cdf(x, self.fl)).sum())
+        return v
+
+    def cdf_on_grid(self, grid: np.ndarray) -> np.ndarray:
+        f = self.weights @ self.table(grid) if len(self.states) else np.zeros(len(grid))
+        if len(self.fl):
+            f = f + np.array([(self.fl[:, 3] * _fluid_cdf(g, self.fl)).sum() for g in grid])
+        return f
+
+    def quantile(self, q: float, total: float, grid: np.ndarray, f: np.ndarray) -> float:
+        """The q-quantile of the answered requests (``total`` of them): read off the grid,
+        then bisected on the exact mixture between the two grid points around it."""
+        if total <= 0:
+            return math.nan
+        y = q * total
+        k = int(np.searchsorted(f, y, side="left"))
+        if k >= len(grid):
+            return float(grid[-1])
+        lo = float(grid[k - 1]) if k > 0 else max(self.p.fixed, 1e-12)
+        hi = float(grid[k])
+        if lo >= hi:
+            return hi
+        # Illinois (regula falsi) in log time on F - y: a few exact evaluations.
+        a, b = math.log(lo), math.log(hi)
+        fa, fb = self.cdf(lo) - y, self.cdf(hi) - y
+        if fa >= 0:
+            return lo
+        side = 0
+        for _ in range(30):
+            c = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
+            fc = self.cdf(math.exp(c)) - y
+            if abs(b - a) < 1e-7 or fc == 0:
+                return math.exp(c)
+            if fc > 0:
+                b, fb = c, fc
+                if side == 1:
+                    fa /= 2
+                side = 1
+            else:
+                a, fa = c, fc
+                if side == -1:
+                    fb /= 2
+                side = -1
+            if abs(fc) <= 1e-9 * max(y, 1.0):
+                return math.exp(c)
+        return math.exp(0.5 * (a + b))
+
+
+def _grid(tau: float) -> np.ndarray:
+    """Log grid of response times, 16 a decade from 0.1 ms to 1e5 s; capped at the timeout
+    (answered requests are those at or under it), the timeout itself included."""
+    g = np.geomspace(1e-4, 1e5, 9 * 16 + 1)
+    if tau != INF:
+        g = np.concatenate([g[g < tau], [tau]])
+    return g
+
+
+def _split_by_rows(arr: np.ndarray, rows: np.ndarray,
+                   edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut segments at the row times: (row of each piece, its segment, its arrivals)."""
+    if not len(arr):
+        z = np.zeros(0, dtype=int)
+        return z, z, np.zeros(0)
+    n = len(rows)
+    t0, t1 = arr[:, 0], arr[:, 1]
+    k0 = np.minimum(np.searchsorted(rows, t0, side="left"), n - 1)
+    k1 = np.minimum(np.searchsorted(rows, t1, side="left"), n - 1)
+    counts = k1 - k0 + 1
+    idx = np.repeat(np.arange(len(arr)), counts)
+    starts = np.cumsum(counts) - counts
+    rowk = np.repeat(k0, counts) + (np.arange(counts.sum()) - np.repeat(starts, counts))
+    a = np.maximum(t0[idx], edges[rowk])
+    b = np.minimum(t1[idx], edges[rowk + 1])
+    span = np.where(t1[idx] > t0[idx], t1[idx] - t0[idx], 1.0)
+    frac = np.clip((b - a) / span, 0.0, 1.0)
+    keep = frac > 0
+    return rowk[keep], idx[keep], (arr[idx, 3] * frac)[keep]
+
+
+def _interp_quantile(grid: np.ndarray, f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row of ``f`` (a CDF on ``grid``), the point where it reaches ``y``: log-linear
+    interpolation between the grid points around it; NaN where the row has no mass."""
+    k = (f < y[:, None]).sum(axis=1)
+    k = np.minimum(k, len(grid) - 1)
+    km = np.maximum(k - 1, 0)
+    rows = np.arange(len(y))
+    f0, f1 = f[rows, km], f[rows, k]
+    g0, g1 = np.log(grid[km]), np.log(grid[k])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(f1 > f0, (y - f0) / (f1 - f0), 1.0)
+    out = np.exp(g0 + np.clip(w, 0.0, 1.0) * (g1 - g0))
+    return np.where(f[:, -1] > 0, out, np.nan)
 
 
 def _integral_max(r: float, a: float, b: float, dt: float) -> float:
