@@ -33,6 +33,11 @@ from typing import Any
 
 from capacity.k8s.quantity import Quantity
 
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else ``[]`` (a wrong shape is reported by validation)."""
+    return value if isinstance(value, list) else []
+
 # (apiVersion, kind) -> (first minor version that no longer serves it, the replacement)
 REMOVED_APIS: dict[tuple[str, str], tuple[int, str]] = {
     ("extensions/v1beta1", "Deployment"): (16, "apps/v1"),
@@ -177,10 +182,10 @@ def _selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     ml = selector.get("matchLabels") or {}
     if not isinstance(ml, dict) or any(labels.get(k) != v for k, v in ml.items()):
         return False
-    for e in selector.get("matchExpressions") or []:
+    for e in _list(selector.get("matchExpressions")):
         if not isinstance(e, dict):
             return False
-        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        key, op, values = e.get("key"), e.get("operator"), _list(e.get("values"))
         if (op == "In" and labels.get(key) not in values) or \
                 (op == "NotIn" and key in labels and labels[key] in values) or \
                 (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
@@ -207,7 +212,7 @@ def deployment_problems(obj: dict[str, Any]) -> list[Problem]:
                                "`selector` does not match template `labels`", labels, True))
     pod = tmpl.get("spec") if isinstance(tmpl.get("spec"), dict) else {}
     for field in ("initContainers", "containers"):
-        for i, c in enumerate(pod.get(field) or []):
+        for i, c in enumerate(_list(pod.get(field))):
             if isinstance(c, dict):
                 out += _resource_problems(c, f"spec.template.spec.{field}[{i}]")
     if isinstance(pod.get("overhead"), dict):
@@ -236,7 +241,7 @@ def hpa_problems(obj: dict[str, Any]) -> list[Problem]:
         if isinstance(w, int) and not 0 <= w <= 3600:
             out.append(Problem(f"{base}.stabilizationWindowSeconds",
                                "must be between 0 and 3600 seconds", w, True))
-        for i, pol in enumerate(rules.get("policies") or []):
+        for i, pol in enumerate(_list(rules.get("policies"))):
             if not isinstance(pol, dict):
                 continue
             p = pol.get("periodSeconds")
@@ -248,7 +253,7 @@ def hpa_problems(obj: dict[str, Any]) -> list[Problem]:
             if isinstance(v, int) and v <= 0:
                 out.append(Problem(f"{base}.policies[{i}].value", "must be greater than zero",
                                    v, True))
-    for i, m in enumerate(spec.get("metrics") or []):
+    for i, m in enumerate(_list(spec.get("metrics"))):
         if not isinstance(m, dict):
             continue
         for source in ("resource", "containerResource", "pods", "object", "external"):
@@ -273,7 +278,7 @@ def namespace_policy_problems(obj: dict[str, Any]) -> list[Problem]:
     if obj.get("kind") == "ResourceQuota":
         return _quantity_problems(spec.get("hard"), "spec.hard")
     out: list[Problem] = []
-    for i, item in enumerate(spec.get("limits") or []):
+    for i, item in enumerate(_list(spec.get("limits"))):
         if isinstance(item, dict):
             for field in ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio"):
                 out += _quantity_problems(item.get(field), f"spec.limits[{i}].{field}")
@@ -296,6 +301,9 @@ def validate_object(obj: dict[str, Any], minor: int, *, schema: bool = True) -> 
     the strict schema check is skipped (``kubernetes-validate`` not installed); it is also
     skipped where :func:`has_schema` is False.
     """
+    for key in ("apiVersion", "kind"):
+        if not isinstance(obj.get(key), str) or not obj.get(key):
+            return [Problem(key, "Required value (a non-empty string)", obj.get(key), True)]
     gone = removed_api(obj, minor)
     if gone is not None:
         return [gone]

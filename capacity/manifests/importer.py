@@ -57,6 +57,11 @@ from capacity.manifests.kustomize import (
 )
 from capacity.scenario.metrics import OBJECT_KINDS, OBJECT_METRICS, POD_METRICS
 
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else ``[]`` (a wrong shape is reported by validation)."""
+    return value if isinstance(value, list) else []
+
 IMPORTED_KINDS = ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget",
                   "ResourceQuota", "LimitRange", "VerticalPodAutoscaler")
 # Kinds that run pods but are not simulated: only a Deployment is a workload.
@@ -211,7 +216,7 @@ def _list_items(node: yaml.Node, data: dict[str, Any], shown: str, line: int) ->
                 lines = [item.start_mark.line + 1 for item in value.value]
     kind = str(data.get("kind", ""))
     out = []
-    for i, item in enumerate(data.get("items") or []):
+    for i, item in enumerate(_list(data.get("items"))):
         if not isinstance(item, dict):
             continue
         if "kind" not in item and kind.endswith("List") and kind != "List":
@@ -389,7 +394,7 @@ def hpa_spec_v2(doc: Doc) -> dict[str, Any]:
         # the scenario applies the same default.
     elif api == "autoscaling/v2beta1":
         spec["metrics"] = [_v2beta1_metric(m) if isinstance(m, dict) else m
-                           for m in spec.get("metrics") or []]
+                           for m in _list(spec.get("metrics"))]
     elif api not in ("autoscaling/v2", "autoscaling/v2beta2"):
         raise ScenarioError(f"HorizontalPodAutoscaler {doc.name}: unsupported apiVersion",
                             file=doc.file, line=doc.line, value=api, has_value=True)
@@ -448,10 +453,10 @@ def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     for k, v in ml.items():
         if labels.get(k) != v:
             return False
-    for e in selector.get("matchExpressions") or []:
+    for e in _list(selector.get("matchExpressions")):
         if not isinstance(e, dict):
             return False
-        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        key, op, values = e.get("key"), e.get("operator"), _list(e.get("values"))
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
@@ -497,7 +502,7 @@ def _has_cpu(container: dict[str, Any]) -> bool:
 
 def _limitrange_defaults_cpu(limit_ranges: list[Doc]) -> bool:
     for lr in limit_ranges:
-        for item in lr.spec.get("limits") or []:
+        for item in _list(lr.spec.get("limits")):
             if isinstance(item, dict) and item.get("type") == "Container" and (
                 "cpu" in (item.get("defaultRequest") or {}) or "cpu" in (item.get("default") or {})
             ):
@@ -650,7 +655,7 @@ def _names(catalogue: dict[str, str]) -> str:
 
 def _metric_notes(h: Doc, spec: dict[str, Any], dep: Doc) -> list[Note]:
     """Notes for the HPA's metrics that the serving model does not produce."""
-    metrics = [m for m in spec.get("metrics") or [] if isinstance(m, dict)]
+    metrics = [m for m in _list(spec.get("metrics")) if isinstance(m, dict)]
     unread: list[tuple[int, str, str]] = []
     for i, m in enumerate(metrics):
         t = m.get("type")
@@ -870,7 +875,7 @@ def _build(cat: _Catalog, dep: Doc, *, kubernetes_version: str, name: str | None
     assumptions: dict[str, str] = {}
     hpa = autoscaling.get("horizontal") or {}
     target, container = 50, ""
-    for m in hpa.get("metrics") or []:
+    for m in _list(hpa.get("metrics")):
         if not isinstance(m, dict):
             continue
         src = m.get("resource") if m.get("type") == "Resource" else (
@@ -924,8 +929,8 @@ def _build(cat: _Catalog, dep: Doc, *, kubernetes_version: str, name: str | None
 
 
 def _counted(pod: dict[str, Any]) -> str:
-    apps = [c for c in pod.get("containers") or [] if isinstance(c, dict)]
-    sidecars = [c for c in pod.get("initContainers") or []
+    apps = [c for c in _list(pod.get("containers")) if isinstance(c, dict)]
+    sidecars = [c for c in _list(pod.get("initContainers"))
                 if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
     text = f"{len(apps)} container{'s' if len(apps) != 1 else ''}"
     if sidecars:
