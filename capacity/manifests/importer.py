@@ -692,21 +692,33 @@ def _metric_notes(h: Doc, spec: dict[str, Any], dep: Doc) -> list[Note]:
     return notes
 
 
-def _dropped_meta_note(dep: Doc) -> Note | None:
-    """Deployment metadata a scenario does not hold (its labels and annotations)."""
+def _dropped_meta_note(docs: list[Doc]) -> Note | None:
+    """One note for the metadata a scenario does not hold: the imported objects' own
+    labels and annotations, and pod-template metadata other than labels/annotations."""
     from capacity.manifests.emit import MANAGED_BY
 
-    labels = {k: v for k, v in (dep.meta.get("labels") or {}).items()
-              if not (k == "app.kubernetes.io/name" and v == dep.name)
-              and not (k == "app.kubernetes.io/managed-by" and v == MANAGED_BY)}
-    ann = {k: v for k, v in (dep.meta.get("annotations") or {}).items()
-           if k not in _SERVER_ANNOTATIONS}
-    fields = [f for f, v in (("metadata.labels", labels), ("metadata.annotations", ann)) if v]
-    if not fields:
+    dropped: list[str] = []
+    for d in docs:
+        meta = d.meta
+        labels = {k: v for k, v in (meta.get("labels") if isinstance(meta.get("labels"), dict)
+                                    else {}).items()
+                  if not (k == "app.kubernetes.io/name" and v == d.name)
+                  and not (k == "app.kubernetes.io/managed-by" and v == MANAGED_BY)}
+        ann = {k: v for k, v in (meta.get("annotations") if isinstance(meta.get("annotations"), dict)
+                                 else {}).items() if k not in _SERVER_ANNOTATIONS}
+        fields = [f for f, v in (("metadata.labels", labels), ("metadata.annotations", ann)) if v]
+        if d.kind == "Deployment":
+            tmpl, _, _ = _template(d)
+            tmeta = tmpl.get("metadata") if isinstance(tmpl.get("metadata"), dict) else {}
+            fields += [f"spec.template.metadata.{k}" for k, v in tmeta.items()
+                       if k not in ("labels", "annotations") and v is not None]
+        if fields:
+            dropped.append(f"{d.ref} {', '.join(fields)}")
+    if not dropped:
         return None
-    return Note(f"{dep.ref} {', '.join(fields)}", dep.where,
-                "the Deployment object's own labels/annotations (no effect on its pods)",
-                "not kept; the pod template keeps its own")
+    return Note("; ".join(dropped), docs[0].where,
+                "the objects' own metadata (no effect on the pods or the simulation)",
+                "not kept; the pod template keeps its labels and annotations")
 
 
 # --- the import --------------------------------------------------------------------------
@@ -866,7 +878,7 @@ def _build(cat: _Catalog, dep: Doc, *, kubernetes_version: str, name: str | None
         sc["disruption"] = {"podDisruptionBudget": copy.deepcopy(pdb_doc.spec)}
         sources["disruption.podDisruptionBudget"] = pdb_doc.where
         origins["disruption.podDisruptionBudget"] = (pdb_doc, "spec")
-    dropped = _dropped_meta_note(dep)
+    dropped = _dropped_meta_note(chosen)
     if dropped is not None:
         notes.append(dropped)
 

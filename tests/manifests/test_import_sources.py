@@ -605,8 +605,11 @@ def test_pdb_given_as_a_percentage_knative_eventing():
     assert sc.disruption.podDisruptionBudget.minAvailable == "80%"
     assert sc.autoscaling.horizontal.maxReplicas == 5
     assert sc.workload.deployment.template.spec.terminationGracePeriodSeconds == 300
-    # the dropped Deployment labels are said, not lost silently
-    assert _notes(r, "Deployment/eventing-webhook metadata.labels")
+    # the dropped labels of the three objects are said in one row, not lost silently
+    (n,) = [n for n in r.notes if "own metadata" in n.why]
+    assert n.subject == ("Deployment/eventing-webhook metadata.labels; HorizontalPodAutoscaler/"
+                         "eventing-webhook metadata.labels; PodDisruptionBudget/eventing-webhook "
+                         "metadata.labels")
 
 
 def test_notes_are_one_table_and_the_scenario_comments(tmp_path, capsys, wide):
