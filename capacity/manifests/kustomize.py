@@ -3,7 +3,8 @@
 ``render_kustomization(folder)`` runs ``kubectl kustomize`` on a folder holding a
 ``kustomization.yaml`` and returns the rendered objects, each with the file it came from
 (kustomize's ``config.kubernetes.io/origin`` annotation, asked for through a wrapper
-kustomization in a temporary folder, so the user's files are never touched). Patches,
+kustomization in a temporary folder, so the user's files are never touched; a kustomize
+too old for that builds the folder directly, without origins). Patches,
 ``labels``/``commonLabels``, ``namespace``, generators and components are applied exactly
 as ``kubectl apply -k`` would apply them.
 
@@ -102,10 +103,13 @@ def render_kustomization(folder: Path, shown: str) -> list[Rendered]:
             "resources": [rel], "buildMetadata": ["originAnnotations"]}), encoding="utf-8")
         r = _run(binary, wrapper)
         if r.returncode != 0:
-            # The user's own build gives the message in the user's own paths.
-            plain = _run(binary, folder)
-            message = _kubectl_error(plain.stderr if plain.returncode != 0 else r.stderr)
-            raise ScenarioError(f"kubectl kustomize failed: {message}", file=shown)
+            # The user's own build: its message is in the user's own paths, and an old
+            # kustomize (kubectl < 1.21 has kustomize v2, without buildMetadata) may build
+            # the folder itself; the objects are then named by the kustomization only.
+            r = _run(binary, folder)
+            if r.returncode != 0:
+                raise ScenarioError(f"kubectl kustomize failed: {_kubectl_error(r.stderr)}",
+                                    file=shown)
         try:
             docs = [d for d in yaml.safe_load_all(r.stdout) if d is not None]
         except yaml.YAMLError as e:  # pragma: no cover - kustomize prints valid YAML
