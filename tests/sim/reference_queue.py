@@ -64,6 +64,9 @@ class Plan:
     window: tuple[float, float]
     samples: tuple[float, ...] = ()
     until: float | None = None  # simulate this long (default: window end + 10 % + 600 s)
+    # Arrivals stop here (default: at the window's end when every request in service has a
+    # core, since later arrivals cannot delay earlier ones under FCFS; else at ``until``).
+    arrivals_until: float | None = None
 
 
 @dataclass
@@ -229,7 +232,9 @@ class RefPod:
 
 def simulate(spec: PodSpec, plan: Plan, seed: int) -> RunResult:
     """One run of the reference; counts the requests that arrive in ``plan.window``."""
-    rng = np.random.default_rng(seed)
+    # independent streams for the gaps, the endpoint choices and the work
+    g_gap, g_pick, g_work = (np.random.default_rng(s)
+                             for s in np.random.SeedSequence(seed).spawn(3))
     env = simpy.Environment()
     res = RunResult()
     t0, t1 = plan.window
@@ -238,13 +243,20 @@ def simulate(spec: PodSpec, plan: Plan, seed: int) -> RunResult:
     pods: list[RefPod | None] = [None] * len(plan.pods)
     admitted = [0]  # counted requests a pod accepted
 
-    def draw_work() -> float:
-        if spec.cv == 0:
-            return spec.work
-        if spec.cv == 1:
-            return float(rng.exponential(spec.work))
-        k = 1.0 / (spec.cv * spec.cv)
-        return float(rng.gamma(k, spec.work / k))
+    def work_draws():
+        """The requests' work: exponential (cv 1), constant (cv 0) or gamma, in batches."""
+        while True:
+            if spec.cv == 0:
+                yield spec.work
+                continue
+            if spec.cv == 1:
+                batch = g_work.exponential(spec.work, 4096)
+            else:
+                k = 1.0 / (spec.cv * spec.cv)
+                batch = g_work.gamma(k, spec.work / k, 4096)
+            yield from batch.tolist()
+
+    works = work_draws()
 
     def request(pod: RefPod, job: _Job):
         if pod.sharing:
@@ -276,6 +288,16 @@ def simulate(spec: PodSpec, plan: Plan, seed: int) -> RunResult:
             res.answered += 1
             res.latencies.append(t)
 
+    def unit_draws(g: np.random.Generator, kind: str):
+        """Endless standard exponential (``"exp"``) or uniform draws from ``g``, in batches."""
+        while True:
+            batch = g.standard_exponential(4096) if kind == "exp" else g.random(4096)
+            yield from batch.tolist()
+
+    gaps, picks = unit_draws(g_gap, "exp"), unit_draws(g_pick, "uniform")
+    stop = plan.arrivals_until if plan.arrivals_until is not None else (
+        t1 if spec.workers <= spec.cores else until)
+
     def arrivals():
         steps = [*plan.rates, (INF, 0.0)]
         for (ta, lam), (tb, _) in itertools.pairwise(steps):
@@ -283,18 +305,19 @@ def simulate(spec: PodSpec, plan: Plan, seed: int) -> RunResult:
                 yield env.timeout(ta - env.now)
             if lam <= 0:
                 continue
-            end = min(tb, until)
+            end = min(tb, stop)
             while True:
-                gap = float(rng.exponential(1.0 / lam))
+                gap = next(gaps) / lam
                 if env.now + gap >= end:
                     break
                 yield env.timeout(gap)
-                counted = t0 <= env.now < t1
-                if not endpoints:
+                now = env.now
+                counted = t0 <= now < t1
+                n = len(endpoints)
+                if not n:
                     res.no_endpoint += counted
                     continue
-                pod = endpoints[int(rng.integers(len(endpoints)))] if len(endpoints) > 1 \
-                    else endpoints[0]
+                pod = endpoints[int(next(picks) * n)] if n > 1 else endpoints[0]
                 if not pod.alive:
                     res.dead_endpoint += counted
                     continue
@@ -302,8 +325,8 @@ def simulate(spec: PodSpec, plan: Plan, seed: int) -> RunResult:
                     res.rejected += counted
                     continue
                 admitted[0] += counted
-                env.process(request(pod, _Job(env.now, draw_work(), counted)))
-            if tb >= until:
+                env.process(request(pod, _Job(now, next(works), counted)))
+            if tb >= stop:
                 return
 
     def lifecycle(i: int, ready: float, dies: float, unready: float):
@@ -354,7 +377,8 @@ def replicate_inflight(spec: PodSpec, plan: Plan, seeds: range | list[int]) -> n
 
 def serving_scenario(demand: dict[str, Any], load: dict[str, Any], *, replicas: int = 1,
                      cpu_limit: str = "2", cpu_request: str = "100m", duration: str = "1h",
-                     warmup: str = "0s", **top: Any) -> Any:
+                     warmup: str = "0s", startup: dict[str, Any] | None = None,
+                     **top: Any) -> Any:
     """A scenario of fixed replicas, no HPA, no cluster (each pod has exactly its CPU limit).
 
     ``demand`` defaults to ``latency: 0`` and ``baseCpu: 0`` (given keys override), so
@@ -375,6 +399,7 @@ def serving_scenario(demand: dict[str, Any], load: dict[str, Any], *, replicas: 
                     "requests": {"cpu": cpu_request, "memory": "128Mi"},
                     "limits": {"cpu": cpu_limit, "memory": "1Gi"}}}]}}},
             "demand": dm,
+            **({"startup": startup} if startup is not None else {}),
         },
         "load": load,
     }
