@@ -81,6 +81,9 @@ def simulate(
     from capacity.scenario.durations import parse_duration
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
+    from capacity.sim.hpa_adapter import hpa_spec_from_scenario
+
+    hpa_spec_from_scenario(sc)  # a metric the model cannot serve fails here, once
     n = int(runs if runs is not None else sc.simulation.runs)
     if n < 1:
         raise ValueError("runs must be >= 1")

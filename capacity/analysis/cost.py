@@ -658,9 +658,9 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
             run_costs(scenario, top.outcomes, pr),
             availability_estimate(top.summary), runs)
         objective = scenario.objectives.availability
-        if objective is None:
+        if objective is None and not scenario.objectives.latency:
             out["fixed_min_meeting_objective"] = None
-            out["fixed_min_reason"] = "the scenario sets no objectives.availability"
+            out["fixed_min_reason"] = "the scenario sets no objectives"
             return out
         search = fewest_fixed_replicas(scenario, objective, runs=min(search_runs, runs)
                                        if search_runs > 0 else runs,
@@ -672,11 +672,13 @@ def compare_fixed(scenario: Scenario, hpa_costs: Sequence[RunCost], *, seed: int
             out["fixed_min_reason"] = search.reason
             return out
         best = sim(search.replicas, runs)
+        n = search.replicas
         out["fixed_min_meeting_objective"] = _comparison_entry(
-            f"fixed {search.replicas} replica{'s' if search.replicas != 1 else ''} (the fewest "
-            f"serving {objective * 100:g}% of requests without an HPA)", search.replicas, hpa_costs,
-            run_costs(scenario, best.outcomes, pr),
+            f"fixed {n} replica{'s' if n != 1 else ''} (the fewest meeting every objective "
+            "without an HPA, drains not blocked by the PDB, objectives kept with the largest "
+            "zone down)", n, hpa_costs, run_costs(scenario, best.outcomes, pr),
             availability_estimate(best.summary), runs)
+        out["fixed_min_meeting_objective"]["slo"] = best.summary.get("slo")
         return out
     finally:
         _IN_COMPARISON.reset(token)

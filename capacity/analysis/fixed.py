@@ -1,21 +1,23 @@
 """Fixed replicas without an HPA: the baseline an HPA's cost is compared against.
 
-:func:`fewest_fixed_replicas` finds the fewest replicas that meet the scenario's
-availability objective (``objectives.availability``, a fraction of requests served) with
-the HPA removed and ``deployment.replicas = n``. It bisects over ``n``: every candidate is
-simulated with the same seed and the same ``runs`` (default 3), so candidates see the same
-load draws (common random numbers) and their difference is not noise.
+:func:`fewest_fixed_replicas` finds the fewest replicas that meet every objective of the
+scenario (``objectives.availability``: requests answered without error, the failure-
+episode estimate when the scenario has random failures; each of ``objectives.latency``)
+with the HPA removed and ``deployment.replicas = n``, and that are *safe*:
 
-Decision rule (``criterion``):
+* the PodDisruptionBudget allows a disruption with all ``n`` healthy (else every drain
+  blocks: :func:`capacity.analysis.safety.pdb_blocks_drains`);
+* the objectives still hold with the largest zone down for the whole run (the pods
+  rescheduled as the scheduler allows), when the scenario has a cluster of several zones.
 
-* ``"lower"`` (default): ``n`` meets the objective when the lower end of the 95% interval
-  of requests served (ratio of sums over runs, delta-method t-interval) is at least the
-  objective; with a single run, when the point estimate is. A planner wants replicas that
-  meet the target with confidence, not on average;
-* ``"mean"``: when the point estimate is.
+Every candidate is simulated with the same seed and ``runs`` (default 3), so candidates see
+the same load draws (common random numbers) and their difference is not noise. It bisects
+for the fewest meeting the objectives, then steps up past the unsafe ones; each excluded
+candidate is listed with its reason.
 
-Bisection assumes that more replicas never serve fewer requests, which holds for the
-model (served = min(load, ready pods × per-pod ceiling)) up to failure draws.
+Decision rule (``criterion``): ``"lower"`` (default): an objective is met when the lower
+end of its 95% interval is at least the target (with a single run, the point estimate);
+``"mean"``: when the point estimate is.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ from typing import Any, Literal
 from capacity.scenario.model import Scenario
 
 Criterion = Literal["lower", "mean"]
+
+
+def zone_down_scenario(scenario: Scenario, zone: str, duration: float) -> Scenario:
+    """A copy with ``zone`` down for the whole run and no random failures."""
+    from capacity.scenario.model import ScheduledZoneOutage, ZoneFailures
+
+    sc = scenario.model_copy(deep=True)
+    sc.failures.nodes = None
+    sc.failures.spot = []
+    sc.failures.zones = ZoneFailures(scheduled=[ScheduledZoneOutage(zone=zone, at=0.0,
+                                                                    duration=duration + 1.0)])
+    sc.name = f"{scenario.name}-{zone}-down"
+    sc._source = scenario.source
+    return sc
 
 
 def fixed_replicas_scenario(scenario: Scenario, replicas: int) -> Scenario:
@@ -62,6 +78,25 @@ def availability_estimate(summary: dict[str, Any]) -> dict[str, Any]:
     return (a.get("episodes") or a)["requests_served"]
 
 
+def objectives_met(summary: dict[str, Any], availability: float | None,
+                   criterion: Criterion) -> tuple[bool, list[str]]:
+    """Every objective against a summary: ``availability`` (if set) on
+    :func:`availability_estimate`, each latency SLO on its good fraction. Returns (met,
+    the objectives missed, each with its figure)."""
+    missed = []
+    if availability is not None:
+        est = availability_estimate(summary)
+        if not meets(est, availability, criterion):
+            missed.append(f"availability {est['mean']:.4%} < {availability:.4%}")
+    for s in summary.get("slo") or []:
+        if s["sli"] != "latency":
+            continue
+        g = s["good_fraction"]
+        if not meets(g, s["target"], criterion):
+            missed.append(f"{s['name']}: {g['mean']:.3%}")
+    return not missed, missed
+
+
 def meets(requests_served: dict[str, Any], objective: float, criterion: Criterion) -> bool:
     """Whether a ``requests_served`` estimate (summary shape) meets ``objective``."""
     ci = requests_served.get("ci95")
@@ -80,18 +115,22 @@ class FixedSearch:
     replicas: int | None
     tried: dict[int, dict[str, Any]] = field(default_factory=dict)
     reason: str | None = None
+    excluded: dict[int, str] = field(default_factory=dict)  # candidate -> why it is unsafe
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "objective": self.objective,
-            "measure": "availability.requests_served (availability.episodes when the "
-                       "scenario has random failures)",
+            "measure": "every objective: availability.requests_served (availability.episodes "
+                       "when the scenario has random failures) and each latency SLO's good "
+                       "fraction; then safe: the PDB allows a drain, and the objectives hold "
+                       "with the largest zone down",
             "criterion": ("lower end of the 95% interval >= objective (point estimate for one run)"
                           if self.criterion == "lower" else "mean >= objective"),
             "runs_per_candidate": self.runs,
             "replicas": self.replicas,
             "reason": self.reason,
             "tried": {str(k): v for k, v in sorted(self.tried.items())},
+            "excluded": {str(k): v for k, v in sorted(self.excluded.items())},
         }
 
 
@@ -108,17 +147,25 @@ def fewest_fixed_replicas(
     criterion: Criterion = "lower",
     workers: int | None = None,
     simulate_fn: Callable[[int, int], Any] | None = None,
+    zone_down_fn: Callable[[int, int], Any] | None = None,
+    safety: bool = True,
 ) -> FixedSearch:
-    """Fewest fixed replicas in ``[lo, …]`` meeting ``objective`` (default the scenario's).
+    """Fewest fixed replicas in ``[lo, …]`` meeting every objective, and safe.
 
-    ``hi`` defaults to the HPA's ``maxReplicas`` (else ``lo``); when ``hi`` does not meet
-    the objective it is doubled up to ``limit``. Each candidate is simulated ``runs`` times
-    with ``seed`` for ``duration`` (defaults: the scenario's). ``simulate_fn(n, runs)``
-    replaces the simulation (tests, caching). Raises ``ValueError`` without an objective.
+    ``objective`` overrides ``objectives.availability``. ``hi`` defaults to the HPA's
+    ``maxReplicas`` (else ``lo``); when ``hi`` does not meet the objectives it is doubled
+    up to ``limit``. Each candidate is simulated ``runs`` times with ``seed`` for
+    ``duration`` (defaults: the scenario's). ``simulate_fn(n, runs)`` and
+    ``zone_down_fn(n, runs)`` replace the simulations (tests, caching); ``safety=False``
+    skips the PDB and zone checks. Raises ``ValueError`` without any objective.
     """
+    from capacity.analysis.safety import largest_zone, pdb_blocks_drains
+    from capacity.scenario.durations import parse_duration
+
     obj = scenario.objectives.availability if objective is None else objective
-    if obj is None:
-        raise ValueError("no availability objective: set objectives.availability or pass one")
+    if obj is None and not scenario.objectives.latency:
+        raise ValueError("no objective: set objectives.availability or objectives.latency, "
+                         "or pass one")
     if runs < 1:
         raise ValueError("runs must be >= 1")
     if hi is None:
@@ -126,19 +173,43 @@ def fewest_fixed_replicas(
         hi = max(lo, h.maxReplicas if h is not None else lo)
     sim = simulate_fn or (lambda n, k: simulate_fixed(scenario, n, runs=k, seed=seed,
                                                       duration=duration, workers=workers))
-    out = FixedSearch(objective=obj, criterion=criterion, runs=runs, replicas=None)
+    dur = (parse_duration(duration) if duration is not None else scenario.simulation.duration)
+    zone = largest_zone(scenario)
+    if zone_down_fn is None and zone is not None and len(scenario.cluster.zones) > 1:  # type: ignore[union-attr]
+        def zone_down_fn(n: int, k: int) -> Any:
+            from capacity.api import simulate
+
+            z = zone_down_scenario(fixed_replicas_scenario(scenario, n), zone, dur)
+            return simulate(z, runs=k, seed=seed, duration=duration, workers=workers,
+                            record=False, progress=False)
+    out = FixedSearch(objective=obj if obj is not None else float("nan"), criterion=criterion,
+                      runs=runs, replicas=None)
 
     def ok(n: int) -> bool:
         if n not in out.tried:
-            est = availability_estimate(sim(n, runs).summary)
-            out.tried[n] = {"mean": est["mean"], "ci95": est.get("ci95"),
-                            "meets": meets(est, obj, criterion)}
+            summ = sim(n, runs).summary
+            met, missed = objectives_met(summ, obj, criterion)
+            est = availability_estimate(summ)
+            out.tried[n] = {"mean": est["mean"], "ci95": est.get("ci95"), "meets": met,
+                            "missed": missed}
         return bool(out.tried[n]["meets"])
+
+    def unsafe(n: int) -> str | None:
+        if not safety:
+            return None
+        why = pdb_blocks_drains(scenario, n)
+        if why is not None:
+            return why
+        if zone_down_fn is not None:
+            met, missed = objectives_met(zone_down_fn(n, runs).summary, None if obj is None
+                                         else obj, criterion)
+            if not met:
+                return f"with zone {zone} down: " + "; ".join(missed)
+        return None
 
     while not ok(hi):
         if hi >= limit:
-            out.reason = (f"no fixed replica count up to {limit} meets {obj:.4%} of requests "
-                          "served")
+            out.reason = f"no fixed replica count up to {limit} meets the objectives"
             return out
         lo, hi = hi + 1, min(2 * hi, limit)
     # Invariant: ok(hi); every n < lo that was tried fails.
@@ -148,5 +219,14 @@ def fewest_fixed_replicas(
             hi = mid
         else:
             lo = mid + 1
-    out.replicas = hi
+    n = hi
+    while n <= limit:
+        if ok(n):
+            why = unsafe(n)
+            if why is None:
+                out.replicas = n
+                return out
+            out.excluded[n] = why
+        n += 1
+    out.reason = f"no safe fixed replica count up to {limit} meets the objectives"
     return out

@@ -47,8 +47,9 @@ from capacity.k8s.types import (
 from capacity.scenario.model import Scenario
 from capacity.sim.admission import AdmissionModel
 from capacity.sim.cluster import SCHEDULING_RETRY_BACKOFF, UNSCHEDULABLE_FLUSH, ClusterSim
+from capacity.sim.custom_metrics import ModelMetrics
 from capacity.sim.distributions import sample
-from capacity.sim.hpa_adapter import hpa_spec_from_scenario
+from capacity.sim.hpa_adapter import has_custom_metrics, hpa_spec_from_scenario
 from capacity.sim.loadgen import build_load
 from capacity.sim.recorder import Integrals, Recorder
 from capacity.sim.rng import RunStreams
@@ -56,6 +57,7 @@ from capacity.sim.serving import ServingModel, params_from
 from capacity.sim.workload import GIB, IDLE, OFF, SERVING, SimPod, WorkloadModel
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+INF_ = math.inf
 
 
 def _suffix(n: int, width: int = 5) -> str:
@@ -126,6 +128,11 @@ class Model:
             delay_of_initial_readiness_status=kcm.horizontalPodAutoscalerInitialReadinessDelay,
         )
         self.hpa_key = f"{self.wl.namespace}/{self.hpa_name}"
+        # Pods/Object/External metrics, served from the serving model (as an adapter would)
+        self.custom = (ModelMetrics(self, self.duration + float(load_offset))
+                       if has_custom_metrics(self.hpa_spec) else None)
+        self.metrics_client = self.custom.client() if self.custom is not None else None
+        self.recomputes = 0  # bumped by every recompute: custom metrics may have changed
         pr = sc.pricing
         self._price_cpu = pr.cpuPerHour / 3600.0
         self._price_mem = pr.memoryGiBPerHour / 3600.0
@@ -140,6 +147,7 @@ class Model:
         # the serving pods come from the serving model, latency at the end of the run.
         self.srv = ServingModel(params_from(self.wl, sc.workload.demand))
         self.srv_wakeup = math.inf  # next regime change of an overloaded pod
+        self._cores_cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
         self.errors_cum = 0.0  # requests lost so far (not timeouts), warm-up included
         self.n_ep = 0  # endpoints (incl. pods on dead nodes until marked)
         self.n_alive = 0  # endpoints that can serve
@@ -250,46 +258,92 @@ class Model:
             p.rate = self.wl.startup_cpu if p.ready_at is None else self.wl.base_cpu
         else:
             p.rate = 0.0
-        if (was_serving or mode == SERVING) and self.cluster is not None:
-            self._refresh_node_cores(p.node)
 
     def _cores_for(self, p: SimPod) -> float:
-        """Cores a serving pod's requests can use: its CPU request plus its CFS share (by
-        request) of what its node leaves idle, up to its limit, less its base CPU.
-
-        The node's idle CPU is its allocatable less the other tenants' use (never more than
-        what the workload's requests leave them) and the requests of the workload's serving
-        pods there; its starting pods use little and are not counted.
-        """
-        wl = self.wl
-        limit = wl.serving_limit_cpu
+        """Cores a serving pod's requests can use (see :meth:`_refresh_cores`)."""
         if self.cluster is None:
-            avail = limit
-        else:
-            sn = self.cluster.node_of(p)
-            if sn is None:
-                avail = limit
-            else:
-                req = wl.serving_request_cpu
-                n = sum(1 for q in sn.pods if q.mode == SERVING) or 1
-                bg = self.cluster.background_usage(sn)
-                alloc = sn.node.allocatable.get("cpu", 0) / 1000.0
-                ours = n * req
-                bg_eff = min(bg, max(alloc - ours, 0.0))
-                idle = max(alloc - bg_eff - ours, 0.0)
-                share = req + idle / n if req > 0 else (alloc - bg_eff) / n
-                avail = min(limit, share)
-        return max(avail - wl.base_cpu, 0.0)
-
-    def _refresh_node_cores(self, node: str | None) -> None:
-        """Co-tenants changed on ``node``: re-derive the cores of its serving pods."""
-        sn = self.cluster.nodes.get(node or "") if self.cluster is not None else None
+            return max(self.wl.serving_limit_cpu - self.wl.base_cpu, 0.0)
+        sn = self.cluster.node_of(p)
         if sn is None:
+            return max(self.wl.serving_limit_cpu - self.wl.base_cpu, 0.0)
+        return self._node_cores(sn, self._per_endpoint_rate()).get(id(p), 0.0)
+
+    def _per_endpoint_rate(self) -> float:
+        return self.rate / self.n_ep if self.n_ep > 0 else 0.0
+
+    def _node_cores(self, sn: Any, lam: float) -> dict[int, float]:
+        """Cores for requests of each serving pod on node ``sn`` at arrival rate ``lam``.
+
+        A busy pod can use its node's CPU that nobody else is using (CFS is work-conserving),
+        up to its limit, and at least its share by requests (``cpu.shares``) when everyone
+        wants CPU. Others' use is their mean: the background tenants' (never more than the
+        workload's demand leaves them, nor less than their share by requests when it does
+        not), the starting pods' and the other serving pods' ``baseCpu + rate x work`` (or
+        all their cores when overloaded). Then less the pod's own ``baseCpu``.
+        """
+        serving = [q for q in sn.pods if q.mode == SERVING]
+        uses = [self._predicted_use(q, lam) for q in serving]
+        others_use = sum(q.rate for q in sn.pods if q.mode == IDLE)
+        key = (sn.pool, lam, others_use, tuple(uses))
+        cores = self._cores_cache.get(key)
+        if cores is None:
+            cores = self._cores_from(sn, uses, others_use)
+            if len(self._cores_cache) > 256:
+                self._cores_cache.clear()
+            self._cores_cache[key] = cores
+        return {id(q): c for q, c in zip(serving, cores, strict=True)}
+
+    def _predicted_use(self, q: SimPod, lam: float) -> float:
+        c = q.cls
+        busy = lam * self.wl.cpu_per_request
+        if c is not None and c.m < busy:
+            busy = c.m
+        return self.wl.base_cpu + busy
+
+    def _cores_from(self, sn: Any, uses: list[float], others_use: float) -> tuple[float, ...]:
+        wl = self.wl
+        cl = self.cluster
+        alloc = sn.node.allocatable.get("cpu", 0) / 1000.0
+        bg_use, bg_req = cl.background_usage(sn), cl.background_requests(sn)
+        ours = sum(uses) + others_use
+        req = wl.serving_request_cpu
+        total_req = bg_req + req * len(uses)
+        bg_share = alloc * bg_req / total_req if total_req > 0 else 0.0
+        bg_eff = min(bg_use, max(bg_share, alloc - ours))
+        guarantee = alloc * req / total_req if total_req > 0 else alloc
+        out = []
+        for u in uses:
+            free = alloc - bg_eff - (ours - u)
+            avail = min(wl.serving_limit_cpu, max(guarantee, free))
+            out.append(max(avail - wl.base_cpu, 0.0))
+        return tuple(out)
+
+    def _refresh_cores(self) -> None:
+        """Re-derive every serving pod's cores from its node's current demand."""
+        cl = self.cluster
+        if cl is None or not self.srv.classes:
             return
-        now = self.env.now
-        for q in sn.pods:
-            if q.mode == SERVING:
-                self.srv.set_cores(q, self._cores_for(q), now)
+        lam = self._per_endpoint_rate()
+        by_node: dict[str, list[SimPod]] = {}
+        for c in self.srv.classes:
+            for q in c.pods:
+                by_node.setdefault(q.node, []).append(q)  # type: ignore[arg-type]
+        moves: list[tuple[SimPod, float]] = []
+        for node, pods in by_node.items():
+            sn = cl.nodes.get(node)
+            if sn is None:
+                continue
+            uses = tuple(self._predicted_use(q, lam) for q in pods)
+            idle = sum(q.rate for q in sn.pods if q.mode == IDLE)
+            key = (sn.pool, idle, uses)
+            cores = self._cores_cache.get(key)
+            if cores is None:
+                cores = self._cores_from(sn, list(uses), idle)
+                if len(self._cores_cache) > 512:
+                    self._cores_cache.clear()
+                self._cores_cache[key] = cores
+            moves.extend(zip(pods, cores, strict=True))
+        self.srv.retarget(moves, self.env.now)
 
     def touch(self) -> None:
         """Integrate everything from the last event to now.
@@ -364,6 +418,8 @@ class Model:
         wl = self.wl
         now = self.env.now
         srv = self.srv
+        self.recomputes += 1
+        self._refresh_cores()
         srv.update(now, self.rate, self.n_ep)
         self.served_rate = srv.accepted_rate()
         self.full = srv.full
@@ -985,9 +1041,12 @@ class Model:
             if spec is not None:
                 key = None
                 if self.hpa_memo and now >= self.young_until:
-                    key = (self.spec_replicas, self.pod_version, self.metrics_version)
+                    key = (self.spec_replicas, self.pod_version, self.metrics_version,
+                           self.recomputes if self.metrics_client is not None else 0)
                 res = reconcile(self.hpa_key, spec, self.spec_replicas, self.k8s_pods,
-                                self.get_metrics, now, None, key)
+                                self.get_metrics, now, None, key,
+                                metrics_client=self.metrics_client,
+                                selector=self.wl.labels)
                 self.last_desired = res.desired_replicas
                 statuses = res.metric_statuses
                 if statuses is not last_statuses:  # a reused computation reuses its list

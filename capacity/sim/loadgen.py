@@ -323,3 +323,22 @@ def build_load(load: Load, duration: float, rng: np.random.Generator,
         change = np.concatenate([[True], rates[1:] != rates[:-1]])
         times, rates = times[change], rates[change]
     return times.astype(float), rates.astype(float)
+
+
+def external_series(load: Load, column: str, duration: float,
+                    where: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column of ``load.trace``'s file as a step series over the run (times from 0, the
+    same start offset, resampling and looping as the load; values as written).
+
+    Raises ScenarioError naming ``where`` when there is no CSV trace or no such column.
+    """
+    tr = load.trace
+    if tr is None:
+        raise ScenarioError("reads a trace column, but the load has no trace", path=where)
+    if is_prometheus_json(Path(tr.path)):
+        raise ScenarioError("a Prometheus JSON trace has one value per time: give the series "
+                            "as fromLoad or constant, or use a CSV trace", path=where)
+    col = tr.model_copy(update={"valueColumn": column, "unit": "perSecond", "scale": 1.0})
+    t, v = _trace_segments(col, duration)
+    keep = t < duration
+    return t[keep], v[keep]

@@ -16,11 +16,17 @@ without a concurrency limit. Processor sharing is insensitive, so its mean holds
 ``cv``; the FCFS wait for a worker is scaled by ``(1 + cv^2) / 2`` (exact for M/G/1 by
 Pollaczek–Khinchine, the Allen–Cunneen approximation for several workers).
 
-Response time ``T = L + W + sigma * X``: ``L`` the part without CPU (``demand.latency``),
-``W`` the wait for a worker (0 with probability ``1 - p_wait``, else exponential with mean
-``theta``: exact for M/M/c), ``X`` the request's work (mean ``w``, coefficient of variation
-``cv``: exponential, deterministic or gamma) and ``sigma`` the slowdown from sharing cores
-(1 when every request in service has a core; ``1 / (c (1 - rho))`` for M/G/1-PS).
+Response time ``T = L + W + S``: ``L`` the part without CPU (``demand.latency``), ``W``
+the wait for a worker (0 with probability ``1 - p_wait``, else exponential with mean
+``theta``: exact for M/M/c), and ``S`` the time in service: mean ``sigma * w`` (``sigma``
+the slowdown from sharing cores: 1 when every request in service has a core,
+``1 / (c (1 - rho))`` for M/G/1-PS) and squared coefficient of variation ``svc_cv2``. In
+service without sharing ``S`` is the work itself (``cv^2``). Sharing adds variability:
+M/M/1-PS's sojourn has ``E[T^2] = 4 S^2 / ((1 - rho)^2 (2 - rho))`` (Kleinrock), so
+``cv^2 = (2 + rho) / (2 - rho)``; the excess ``2 rho / (2 - rho)`` is added to the work's
+``cv^2``, weighted by how often an arrival shares (1 for one shared core). ``S`` is then
+exponential (``cv^2 = 1``), constant (0), a balanced-means two-phase hyperexponential
+(above 1) or a gamma (below 1): a two-moment fit, exact for FCFS and in mean for PS.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ class QueueState:
     ``accepted`` = ``lam * (1 - p_block)`` is also the throughput; ``in_system`` the mean
     number of requests waiting or in service (Little: ``accepted * (mean_wait + w * sigma)``);
     ``busy_cores`` the mean cores doing request work (``accepted * w``). ``p_wait`` is the
-    chance that an accepted request waits for a worker, ``theta`` its mean wait if it does.
+    chance that an accepted request waits for a worker, ``theta`` its mean wait if it does;
+    ``svc_cv2`` the squared coefficient of variation of the time in service.
     """
 
     lam: float
@@ -52,6 +59,7 @@ class QueueState:
     sigma: float
     in_system: float
     busy_cores: float
+    svc_cv2: float = 1.0
 
     @property
     def mean_wait(self) -> float:
@@ -73,10 +81,11 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
     below capacity (``lam * w < min(K, c)``); raises ValueError otherwise.
     """
     m = min(concurrency, cores)
+    cv2 = cv * cv
     if lam <= 0.0:
-        return QueueState(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        return QueueState(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, cv2)
     if m == INF:  # every request gets its own core at once: a pure delay
-        return QueueState(lam, lam, 0.0, 0.0, 0.0, 1.0, lam * w, lam * w)
+        return QueueState(lam, lam, 0.0, 0.0, 0.0, 1.0, lam * w, lam * w, cv2)
     a = lam * w
     r = a / m  # utilisation of the m cores (or workers)
     if capacity == INF and r >= 1.0:
@@ -111,10 +120,10 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
         p_block = (p_head[nc] if nc <= j else pj * r ** (nc - j) / total)
     accepted = lam * (1.0 - p_block)
     if accepted <= 0.0:
-        return QueueState(lam, 0.0, p_block, 0.0, 0.0, 1.0, n_mean, 0.0)
+        return QueueState(lam, 0.0, p_block, 0.0, 0.0, 1.0, n_mean, 0.0, cv2)
     # Requests waiting for a worker: n > K. Only when K is finite (and K >= j).
     K = concurrency
-    if K == INF or (n_cap != INF and K >= n_cap):
+    if K == INF or (n_cap != INF and n_cap <= K):
         n_wait = 0.0
         p_wait = 0.0
     else:
@@ -137,8 +146,19 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
     mean_wait *= fcfs_wait_factor(cv)
     theta = mean_wait / p_wait if p_wait > 0 else 0.0
     n_system = in_service + accepted * mean_wait
+    # Sharing cores (m below the workers, or no worker limit): an arrival that finds
+    # ceil(m) or more requests in service shares; M/M/1-PS adds 2 rho / (2 - rho) to cv^2.
+    svc_cv2 = cv2
+    if m < K or K == INF:
+        share_from = max(1, math.ceil(m - 1e-12))
+        p_share = 1.0 - sum(p_head[: min(share_from, j + 1)])
+        if share_from > j + 1:  # the states j+1 .. share_from-1 are in the tail
+            p_share -= pj / total * _geo_sum(r, share_from - 1 - j)
+        rho_ps = min(r, 0.999999)
+        zeta = min(max(p_share / rho_ps, 0.0), 1.0) if rho_ps > 0 else 0.0
+        svc_cv2 = cv2 + zeta * 2.0 * rho_ps / (2.0 - rho_ps)
     return QueueState(lam, accepted, p_block, min(p_wait, 1.0), theta, max(sigma, 1.0),
-                      n_system, accepted * w)
+                      n_system, accepted * w, svc_cv2)
 
 
 def _geo_sum(r: float, k: float) -> float:
@@ -174,61 +194,88 @@ def fcfs_wait_factor(cv: float) -> float:
 # --- the response-time distribution ---------------------------------------------------------
 
 
-def response_cdf(t: np.ndarray, fixed: float | np.ndarray, p_wait: np.ndarray,
-                 theta: np.ndarray, svc_mean: np.ndarray, cv: float) -> np.ndarray:
+def response_cdf(t: np.ndarray | float, fixed: float | np.ndarray, p_wait: np.ndarray,
+                 theta: np.ndarray, svc_mean: np.ndarray,
+                 svc_cv2: np.ndarray | float = 1.0) -> np.ndarray:
     """P(T <= t) for ``T = fixed + W + S`` (arrays broadcast together).
 
-    ``W`` is 0 with probability ``1 - p_wait`` and exponential with mean ``theta`` otherwise;
-    ``S`` has mean ``svc_mean`` and coefficient of variation ``cv`` (1: exponential, 0:
-    constant, else gamma). Where a gamma's convolution with the wait has no closed form
-    (wait shorter than a gamma scale) the sum is moment-matched by a gamma.
+    ``W`` is 0 with probability ``1 - p_wait`` and exponential with mean ``theta``
+    otherwise; ``S`` has mean ``svc_mean`` and squared CV ``svc_cv2`` (see the module
+    docstring for the family). Where a gamma's convolution with the wait has no closed form
+    (the wait shorter than a gamma scale) the sum is moment-matched by a gamma.
     """
     x = np.asarray(t, dtype=float) - fixed
+    p_wait, theta, svc, c2, x = np.broadcast_arrays(
+        np.asarray(p_wait, dtype=float), np.asarray(theta, dtype=float),
+        np.asarray(svc_mean, dtype=float), np.asarray(svc_cv2, dtype=float), x)
     pos = x > 0
     xs = np.where(pos, x, 0.0)
-    p_wait = np.asarray(p_wait, dtype=float)
-    theta = np.asarray(theta, dtype=float)
-    svc = np.asarray(svc_mean, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        fs = _service_cdf(xs, svc, cv)
-        waits = (p_wait > 0) & (theta > 0)
-        alpha = np.where(waits, 1.0 / np.where(theta > 0, theta, 1.0), 0.0)
-        conv = _wait_plus_service_cdf(xs, alpha, svc, cv, theta)
-        out = (1.0 - p_wait) * fs + p_wait * np.where(waits, conv, fs)
+    out = np.zeros(xs.shape)
+    waits = (p_wait > 0) & (theta > 0)
+    alpha = np.where(waits, 1.0 / np.where(theta > 0, theta, 1.0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        kind = np.where(np.abs(c2 - 1.0) < 1e-9, 1, np.where(c2 < 1e-9, 0,
+                                                               np.where(c2 > 1.0, 2, 3)))
+        for k in (0, 1, 2, 3):
+            sel = kind == k
+            if not sel.any():
+                continue
+            xv, mv, cv2, av, pw, th = (xs[sel], svc[sel], c2[sel], alpha[sel], p_wait[sel],
+                                       theta[sel])
+            fs = _service_cdf(k, xv, mv, cv2)
+            conv = _wait_plus_service_cdf(k, xv, av, mv, cv2, th)
+            wv = waits[sel]
+            out[sel] = (1.0 - pw) * fs + pw * np.where(wv, conv, fs)
     return np.where(pos, np.clip(out, 0.0, 1.0), 0.0)
 
 
-def _service_cdf(x: np.ndarray, mean: np.ndarray, cv: float) -> np.ndarray:
-    if cv == 1.0:
+def _h2(mean: np.ndarray, cv2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Balanced-means H2 with this mean and cv^2 (> 1): (p1, rate1, rate2)."""
+    p1 = 0.5 * (1.0 + np.sqrt((cv2 - 1.0) / (cv2 + 1.0)))
+    return p1, 2.0 * p1 / mean, 2.0 * (1.0 - p1) / mean
+
+
+def _hypo(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(E_a + E_b <= x) for exponentials of rates a and b."""
+    d = b - a
+    close = np.abs(d) < 1e-9 * np.maximum(b, 1e-300)
+    ea, eb = np.exp(-a * x), np.exp(-b * x)
+    hypo = 1.0 - (b * ea - a * eb) / np.where(close, 1.0, d)
+    erlang = 1.0 - ea * (1.0 + a * x)
+    return np.where(close, erlang, hypo)
+
+
+def _service_cdf(kind: int, x: np.ndarray, mean: np.ndarray, cv2: np.ndarray) -> np.ndarray:
+    if kind == 1:
         return -np.expm1(-x / mean)
-    if cv == 0.0:
+    if kind == 0:
         return (x >= mean).astype(float)
-    k = 1.0 / (cv * cv)
+    if kind == 2:
+        p1, r1, r2 = _h2(mean, cv2)
+        return 1.0 - p1 * np.exp(-r1 * x) - (1.0 - p1) * np.exp(-r2 * x)
+    k = 1.0 / cv2
     return special.gammainc(k, x / (mean / k))
 
 
-def _wait_plus_service_cdf(x: np.ndarray, alpha: np.ndarray, mean: np.ndarray, cv: float,
-                           theta: np.ndarray) -> np.ndarray:
+def _wait_plus_service_cdf(kind: int, x: np.ndarray, alpha: np.ndarray, mean: np.ndarray,
+                           cv2: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """P(E + S <= x), E exponential of rate alpha (> 0), S as in :func:`_service_cdf`."""
-    if cv == 0.0:
+    if kind == 0:
         return np.where(x >= mean, -np.expm1(-alpha * (x - mean)), 0.0)
-    if cv == 1.0:
-        beta = 1.0 / mean
-        d = beta - alpha
-        close = np.abs(d) < 1e-9 * beta
-        ea, eb = np.exp(-alpha * x), np.exp(-beta * x)
-        hypo = 1.0 - (beta * ea - alpha * eb) / np.where(close, 1.0, d)
-        erlang = 1.0 - ea * (1.0 + alpha * x)
-        return np.where(close, erlang, hypo)
-    k = 1.0 / (cv * cv)
+    if kind == 1:
+        return _hypo(x, alpha, 1.0 / mean)
+    if kind == 2:
+        p1, r1, r2 = _h2(mean, cv2)
+        return p1 * _hypo(x, alpha, r1) + (1.0 - p1) * _hypo(x, alpha, r2)
+    k = 1.0 / cv2
     s = mean / k
     ok = alpha * s < 0.95
     q = np.where(ok, 1.0 - alpha * s, 1.0)
     exact = special.gammainc(k, x / s) - np.exp(-alpha * x) * q ** (-k) * special.gammainc(
         k, x * q / s)
-    # moment match: mean theta + mean, variance theta^2 + (cv mean)^2
+    # moment match: mean theta + mean, variance theta^2 + cv2 mean^2
     m1 = theta + mean
-    var = theta**2 + (cv * mean) ** 2
+    var = theta**2 + cv2 * mean**2
     km = m1 * m1 / var
     approx = special.gammainc(km, x / (var / m1))
     return np.where(ok, exact, approx)
@@ -239,7 +286,8 @@ def response_mean(fixed: float, p_wait: float, theta: float, svc_mean: float) ->
 
 
 def response_quantile(q: float, fixed: float, p_wait: np.ndarray, theta: np.ndarray,
-                      svc_mean: np.ndarray, cv: float, iterations: int = 60) -> np.ndarray:
+                      svc_mean: np.ndarray, svc_cv2: np.ndarray | float = 1.0,
+                      iterations: int = 60) -> np.ndarray:
     """The ``q``-quantile of T for each state (vectorised bisection on :func:`response_cdf`)."""
     p_wait = np.atleast_1d(np.asarray(p_wait, dtype=float))
     theta = np.broadcast_to(np.asarray(theta, dtype=float), p_wait.shape)
@@ -249,7 +297,7 @@ def response_quantile(q: float, fixed: float, p_wait: np.ndarray, theta: np.ndar
     hi = fixed + (p_wait * theta + svc) / max(1.0 - q, 1e-9) + svc * 10.0 + 1e-9
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        below = response_cdf(mid, fixed, p_wait, theta, svc, cv) < q
+        below = response_cdf(mid, fixed, p_wait, theta, svc, svc_cv2) < q
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return 0.5 * (lo + hi)

@@ -46,9 +46,10 @@ ERROR_REASONS = ("timeout", "rejected", "no_endpoint", "dead_endpoint")
 #: (client_golang's DefBuckets), and for DESIGN §11's http_request_duration_seconds.
 PROMETHEUS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-# Segment layout: t0, t1, kind, arrivals, a, b, c, owner
+# Segment layout: t0, t1, kind, arrivals, a, b, c, owner, d. Steady: a = p_wait,
+# b = theta, c = mean time in service, d = its cv^2. Fluid: a, b = response times at t0, t1.
 _STEADY, _FLUID = 0.0, 1.0
-_SEG = 8
+_SEG = 9
 
 
 @dataclass
@@ -203,17 +204,48 @@ class ServingModel:
         old = p.cls
         if old.cores == cores:
             return
+        if old.n == 1:  # the class is this pod: change it in place
+            if old.fluid:
+                old.B, old.t_b = old.backlog(now), now
+            old.cores = cores
+            return
         if not old.fluid:
             self.remove_pod(p)
             self.add_pod(p, cores, now)
             return
         b = old.backlog(now)
         self.remove_pod(p)
-        cls = PodClass(cores)
-        cls.fluid, cls.B, cls.t_b = True, b, now
-        cls.lam = old.lam
-        self.classes.append(cls)
+        # pods leaving one overloaded class together stay together
+        cls = next((c for c in self.classes if c.fluid and c.cores == cores and c.t_b == now
+                    and b == c.B and c.lam == old.lam), None)
+        if cls is None:
+            cls = PodClass(cores)
+            cls.fluid, cls.B, cls.t_b = True, b, now
+            cls.lam = old.lam
+            self.classes.append(cls)
         self._enter(p, cls)
+
+    def retarget(self, moves: list[tuple[Any, float]], now: float) -> None:
+        """Set the cores of many pods at once; a class whose pods all move to the same
+        cores changes in place (no churn of memberships)."""
+        by_class: dict[int, tuple[PodClass, set[float]]] = {}
+        for p_, cores in moves:
+            c = p_.cls
+            entry = by_class.get(id(c))
+            if entry is None:
+                by_class[id(c)] = (c, {cores})
+            else:
+                entry[1].add(cores)
+        for c, targets in by_class.values():
+            if len(targets) == 1:
+                (cores,) = targets
+                if c.cores != cores:
+                    if c.fluid:
+                        c.B, c.t_b = c.backlog(now), now
+                    c.cores = cores
+        for p_, cores in moves:
+            if p_.cls.cores != cores:
+                self.set_cores(p_, cores, now)
 
     def _merge_steady(self) -> None:
         """Steady classes with the same cores behave alike: keep one of each."""
@@ -258,25 +290,43 @@ class ServingModel:
         full = rate == 0.0 or (n_ep > 0 and live == n_ep)
         for c in self.classes:
             self._set_rate(c, per[id(c)], now)
-            if c.fluid or c.rejected > 1e-9 * c.lam:
+            # Capacity covers the load when no pod is overloaded (a full queue's rare
+            # rejections at a load below capacity are a queue-sizing matter, not capacity).
+            if c.fluid or min(c.lam, self.p.rate_cap) >= c.mu or c.lam > self.p.rate_cap:
                 full = False
         self.full = full
         self._merge_steady()
 
     def _set_rate(self, c: PodClass, lam: float, now: float) -> None:
+        """Arrival rate ``lam`` per pod from ``now``: pick the regime and the rates.
+
+        A stationary state exists below capacity, or at any load with a finite queue. The
+        class is steady when it is at (or, below capacity, heading to) that state; else
+        fluid: its backlog ``B`` moves at ``accepted - capacity`` towards the stationary
+        mean (``target``), or grows without end (overload with an unbounded queue).
+        """
         p = self.p
         capped = min(lam, p.rate_cap)
+        limit_rej = lam - capped  # the rate limiter refuses these at once
         c.lam = lam
         c.m = min(p.concurrency, c.cores)
         c.mu = INF if c.m == INF else (c.m / p.work if c.m > 0 else 0.0)
-        limit_rej = lam - capped  # rate limiter: refused at once
+        below = capped < c.mu
+        if c.mu == 0 and p.capacity_n != INF:  # no CPU for requests: a full queue refuses all
+            st = qm.QueueState(capped, 0.0, 1.0, 0.0, 0.0, 1.0, p.capacity_n, 0.0)
+        else:
+            st = (self._steady(c, capped) if (below or (p.capacity_n != INF and c.mu > 0))
+                  else None)
+        target = st.in_system if st is not None else INF
         if c.fluid:
             b = max(c.backlog(now), 0.0)
-            c.B, c.t_b = b, now
         else:
-            b = None
-        if capped < c.mu and (b is None or b <= self._steady(c, capped).in_system + 1e-9):
-            st = self._steady(c, capped)
+            b = c.state.in_system if c.state is not None else 0.0
+        eps = 1e-9 * max(1.0, target if target != INF else 1.0)
+        # At exactly capacity a finite queue fills by chance, not by drift: steady at once.
+        steady = st is not None and ((b >= target - eps or capped <= c.mu) if not below
+                                     else (not c.fluid or b <= target + eps))
+        if steady:
             c.fluid = False
             c.state = st
             c.accepted = st.accepted
@@ -284,21 +334,14 @@ class ServingModel:
             busy = st.busy_cores
             c.inflight = st.in_system + st.accepted * p.fixed
             c.slope = 0.0
+            c.B, c.t_b = st.in_system, now
         else:
-            if not c.fluid:  # overload begins: the backlog starts from the steady queue
-                prev = c.state
-                c.B = prev.in_system if prev is not None else 0.0
-                c.t_b = now
-                c.fluid = True
-            cap_n = p.capacity_n
-            at_cap = c.B >= cap_n - 1e-9
-            if capped >= c.mu and at_cap:
-                c.accepted, c.slope = c.mu, 0.0
-                c.rejected = capped - c.mu + limit_rej
-            else:
-                c.accepted, c.slope = capped, capped - c.mu
-                c.rejected = limit_rej
-            c.target = self._steady(c, capped).in_system if capped < c.mu else 0.0
+            c.fluid = True
+            c.B, c.t_b = b, now
+            c.accepted = capped
+            c.rejected = limit_rej
+            c.slope = capped - c.mu
+            c.target = target
             busy = c.m
             c.inflight = c.B + c.accepted * p.fixed  # at t_b; moves with the backlog
             c.state = None
@@ -317,17 +360,17 @@ class ServingModel:
         return st
 
     def next_transition(self, now: float) -> float:
-        """When a fluid class next changes regime (drained, or its queue full); inf if none."""
+        """When a fluid class next reaches its stationary mean (drained, or its finite
+        queue filled); inf if none will."""
         t = INF
-        cap_n = self.p.capacity_n
         for c in self.classes:
-            if not c.fluid:
+            if not c.fluid or c.target == INF or c.slope == 0:
                 continue
-            b = c.backlog(now)
-            if c.slope < 0:
-                t = min(t, now + max(b - c.target, 0.0) / -c.slope)
-            elif c.slope > 0 and cap_n != INF:
-                t = min(t, now + max(cap_n - b, 0.0) / c.slope)
+            gap = c.target - c.backlog(now)
+            if (gap > 0) == (c.slope > 0):
+                t = min(t, now + max(gap / c.slope, 0.0))
+            else:
+                t = min(t, now)
         return t
 
     # --- integration ------------------------------------------------------------------------
@@ -382,12 +425,12 @@ class ServingModel:
             if c.fluid:
                 if rec and acc > 0:
                     seg.extend((s0, t1, _FLUID, acc, self._fluid_t(c, b0), self._fluid_t(c, b1),
-                                0.0, owner))
+                                0.0, owner, 0.0))
             else:
                 st = c.state
                 if rec and acc > 0 and st is not None:
                     seg.extend((s0, t1, _STEADY, acc, st.p_wait, st.theta, p.work * st.sigma,
-                                owner))
+                                owner, st.svc_cv2))
 
     def _fluid_t(self, c: PodClass, b: float) -> float:
         """Response time of an arrival that finds ``b`` requests in an overloaded pod."""
@@ -444,17 +487,27 @@ class ServingModel:
                 for o in np.unique(own[own >= 0]):
                     by_owner[int(o)] = by_owner.get(int(o), 0.0) + float(lost[own == o].sum())
         mix = _Mixture(p, st, fl)
-        grid = _grid(tau)
+        grid = _grid(tau, *mix.span())
         f_run = mix.cdf_on_grid(grid)
         # Mean over answered requests: exact without a timeout; with one,
         # E[T; T <= tau] = tau F(tau) - integral_0^tau F(t) dt on the grid.
+        exact = float((n_st * (p.fixed + st[:, 4] * st[:, 5] + st[:, 6])).sum())
         if tau == INF:
-            tsum = float((n_st * (p.fixed + st[:, 4] * st[:, 5] + st[:, 6])).sum()
-                         + (n_fl * (fl[:, 4] + fl[:, 5]) / 2).sum())
+            tsum = exact + float((n_fl * (fl[:, 4] + fl[:, 5]) / 2).sum())
         else:
-            g0 = np.concatenate([[0.0], grid])
-            f0 = np.concatenate([[0.0], f_run])
-            tsum = tau * f_run[-1] - float(np.sum((f0[1:] + f0[:-1]) / 2 * np.diff(g0)))
+            # E[T; T <= tau] = E[T] - tau P(T > tau) - integral_tau^inf P(T > t) dt: the
+            # correction is small when timeouts are, so its grid error is too.
+            tail = np.geomspace(tau, tau * 1e4, 121)
+            sf = mix.survival_on(tail)
+            beyond = float(np.sum((sf[1:] + sf[:-1]) / 2 * np.diff(tail)))
+            tsum = exact - tau * float(sf[0]) - beyond
+            a_, b_ = fl[:, 4], fl[:, 5]
+            lo_, hi_ = np.minimum(a_, b_), np.maximum(a_, b_)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                part = np.where(tau >= hi_, (lo_ + hi_) / 2,
+                                np.where(tau <= lo_, 0.0, (tau - lo_) / np.where(
+                                    hi_ > lo_, hi_ - lo_, 1.0) * (lo_ + tau) / 2))
+            tsum += float((n_fl * part).sum())
         mean = tsum / answered if answered > 0 else math.nan
         qs = {f"p{round(q * 100):d}": mix.quantile(q, answered, grid, f_run) for q in quantiles}
         buckets = [float(mix.cdf(min(b, tau))) for b in PROMETHEUS_BUCKETS]
@@ -535,12 +588,13 @@ class _Mixture:
     def __init__(self, p: ServingParams, st: np.ndarray, fl: np.ndarray) -> None:
         self.p = p
         if len(st):
-            self.states, self.inverse = np.unique(st[:, 4:7], axis=0, return_inverse=True)
+            self.states, self.inverse = np.unique(st[:, [4, 5, 6, 8]], axis=0,
+                                                  return_inverse=True)
             self.inverse = self.inverse.reshape(-1)
             self.weights = np.bincount(self.inverse, weights=st[:, 3],
                                        minlength=len(self.states))
         else:
-            self.states = np.zeros((0, 3))
+            self.states = np.zeros((0, 4))
             self.inverse = np.zeros(0, dtype=int)
             self.weights = np.zeros(0)
         self.fl = fl
@@ -552,8 +606,8 @@ class _Mixture:
         t = self._tables.get(key)
         if t is None:
             s = self.states
-            t = qm.response_cdf(grid[None, :], self.p.fixed, s[:, 0:1], s[:, 1:2], s[:, 2:3],
-                                self.p.cv) if len(s) else np.zeros((0, len(grid)))
+            t = (qm.response_cdf(grid[None, :], self.p.fixed, s[:, 0:1], s[:, 1:2], s[:, 2:3],
+                                 s[:, 3:4]) if len(s) else np.zeros((0, len(grid))))
             self._tables = {key: t}
         return t
 
@@ -561,10 +615,39 @@ class _Mixture:
         """Σ arrivals × P(T <= x)."""
         s = self.states
         v = float(self.weights @ qm.response_cdf(x, self.p.fixed, s[:, 0], s[:, 1], s[:, 2],
-                                                 self.p.cv)) if len(s) else 0.0
+                                                 s[:, 3])) if len(s) else 0.0
         if len(self.fl):
             v += float((self.fl[:, 3] * _fluid_cdf(x, self.fl)).sum())
         return v
+
+    def span(self) -> tuple[float, float]:
+        """Response times that carry mass: from the fixed part to far in every tail."""
+        lo = max(self.p.fixed * 0.999, 1e-4) if self.p.fixed > 0 else 1e-4
+        hi = 0.0
+        s = self.states
+        if len(s):
+            tail = s[:, 1] + s[:, 2] * np.maximum(1.0, np.sqrt(s[:, 3]))
+            hi = float(self.p.fixed + 60.0 * tail.max())
+            lo = max(lo, float(self.p.fixed + 1e-3 * np.maximum(s[:, 2], 1e-12).min()))
+        if len(self.fl):
+            hi = max(hi, float(np.maximum(self.fl[:, 4], self.fl[:, 5]).max()) * 1.01)
+            lo = min(lo, float(np.minimum(self.fl[:, 4], self.fl[:, 5]).min()) * 0.99)
+        return lo, max(hi, lo * 10)
+
+    def survival_on(self, t: np.ndarray) -> np.ndarray:
+        """Σ over steady states of arrivals × P(T > t), for each t (increasing); only the
+        states with a tail beyond t[0] that matters are evaluated."""
+        s = self.states
+        if not len(s):
+            return np.zeros(len(t))
+        sf0 = self.weights * (1.0 - qm.response_cdf(t[0], self.p.fixed, s[:, 0], s[:, 1],
+                                                    s[:, 2], s[:, 3]))
+        keep = sf0 > 1e-12 * max(float(self.weights.sum()), 1.0)
+        if not keep.any():
+            return np.zeros(len(t))
+        k = s[keep]
+        f = qm.response_cdf(t[None, :], self.p.fixed, k[:, 0:1], k[:, 1:2], k[:, 2:3], k[:, 3:4])
+        return self.weights[keep] @ (1.0 - f)
 
     def cdf_on_grid(self, grid: np.ndarray) -> np.ndarray:
         f = self.weights @ self.table(grid) if len(self.states) else np.zeros(len(grid))
@@ -611,12 +694,19 @@ class _Mixture:
         return math.exp(0.5 * (a + b))
 
 
-def _grid(tau: float) -> np.ndarray:
-    """Log grid of response times, 16 a decade from 0.1 ms to 1e5 s; capped at the timeout
-    (answered requests are those at or under it), the timeout itself included."""
-    g = np.geomspace(1e-4, 1e5, 9 * 16 + 1)
+def _grid(tau: float, lo: float = 1e-4, hi: float = 1e5) -> np.ndarray:
+    """Log grid of response times, 16 a decade over [lo, hi] (within 0.1 ms .. 1e5 s);
+    capped at the timeout (answered requests are those at or under it), which is included."""
+    lo = min(max(lo, 1e-4), 1e5)
+    hi = min(max(hi, lo * 10), 1e5)
     if tau != INF:
-        g = np.concatenate([g[g < tau], [tau]])
+        hi = min(hi, tau)
+    n = max(int(math.ceil(math.log10(hi / lo) * 16)), 8)
+    g = np.geomspace(lo, hi, n + 1)
+    if tau != INF and g[-1] < tau:
+        g = np.concatenate([g, [tau]])
+    elif tau != INF:
+        g[-1] = tau
     return g
 
 
@@ -673,7 +763,7 @@ def _integral_max(r: float, a: float, b: float, dt: float) -> float:
 def _steady_cdf(x: float | np.ndarray, p: ServingParams, st: np.ndarray) -> np.ndarray:
     if not len(st):
         return np.zeros(0)
-    return qm.response_cdf(x, p.fixed, st[:, 4], st[:, 5], st[:, 6], p.cv)
+    return qm.response_cdf(x, p.fixed, st[:, 4], st[:, 5], st[:, 6], st[:, 8])
 
 
 def _fluid_cdf(x: float | np.ndarray, fl: np.ndarray) -> np.ndarray:

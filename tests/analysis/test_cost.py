@@ -337,17 +337,25 @@ def test_intervals_over_runs_and_comparisons():
     assert c["per_month"] == pytest.approx(c["per_hour"] * 730)
     cmp_ = c["comparisons"]
     fm = cmp_["fixed_max_replicas"]
-    # Fixed 10 pods never use more than they request under this load (≤ 5.5 rps each:
-    # 20m + 5.5 × 25m = 157.5m < 250m; memory 300Mi + in-flight < 512Mi), so the cost is the
-    # closed form: 10 × 730 × 0.01002125 = 73.155125 per month.
+    # Fixed 10 pods never use more than they request under this load (≤ 1.5 rps each:
+    # 20m + 1.5 × 100m = 170m < 250m; memory 300Mi + 4Mi × in-flight < 512Mi), so the cost
+    # is the closed form: 10 × 730 × 0.01002125 = 73.155125 per month.
     assert fm["replicas"] == 10
     assert fm["per_month"] == pytest.approx(73.155125, rel=1e-9)
     assert fm["hpa_saving"] == pytest.approx(1 - c["total"] / fm["total"], rel=1e-9)
     fn = cmp_["fixed_min_meeting_objective"]
     assert meets(fn["availability"], 0.999, "mean")
+    assert all(s_["met"] for s_ in fn["slo"])  # every objective, the latency one too
     n = fn["replicas"]
-    # The replica count below it fails the objective in the search.
-    assert cmp_["search"]["tried"][str(n - 1)]["meets"] is False
+    # Never at or below the PDB's minAvailable (2): a drain would block.
+    assert n > 2
+    search = cmp_["search"]
+    for k in ("1", "2"):
+        if k in search["excluded"]:
+            assert "allows 0 disruptions" in search["excluded"][k]
+    # The count below it fails an objective, or is excluded as unsafe, with its reason.
+    below = str(n - 1)
+    assert search["tried"][below]["meets"] is False or below in search["excluded"]
     # Without compare, the block says why there is no comparison.
     assert cost_summary(sc, res.outcomes)["comparisons"]["computed"] is False
 
@@ -368,7 +376,7 @@ def fake_served(threshold: int):
 def test_fewest_fixed_replicas_bisects(threshold):
     sc = capacity.load_scenario(PEAK)  # objective 99.9%, maxReplicas 10
     sim, calls = fake_served(threshold)
-    out = fewest_fixed_replicas(sc, runs=3, simulate_fn=sim)
+    out = fewest_fixed_replicas(sc, runs=3, simulate_fn=sim, safety=False)
     assert out.replicas == threshold
     assert len(set(calls)) <= 1 + math.ceil(math.log2(10)) + 1
 
@@ -376,10 +384,23 @@ def test_fewest_fixed_replicas_bisects(threshold):
 def test_fewest_fixed_replicas_grows_past_max_and_gives_up():
     sc = capacity.load_scenario(PEAK)
     sim, _ = fake_served(25)
-    assert fewest_fixed_replicas(sc, runs=1, simulate_fn=sim).replicas == 25
+    assert fewest_fixed_replicas(sc, runs=1, simulate_fn=sim, safety=False).replicas == 25
     sim, _ = fake_served(10**6)
-    out = fewest_fixed_replicas(sc, runs=1, simulate_fn=sim, limit=40)
+    out = fewest_fixed_replicas(sc, runs=1, simulate_fn=sim, limit=40, safety=False)
     assert out.replicas is None and "up to 40" in out.reason
+
+
+def test_fewest_fixed_replicas_skips_what_the_pdb_or_a_zone_outage_rules_out():
+    # peak.yaml: PDB minAvailable 2, so 1 and 2 replicas allow no disruption. The fake
+    # simulation meets the objectives from 1 replica; the fake zone-down one only from 4.
+    sc = capacity.load_scenario(PEAK)
+    sim, _ = fake_served(1)
+    zone, _ = fake_served(4)
+    out = fewest_fixed_replicas(sc, runs=2, simulate_fn=sim, zone_down_fn=zone)
+    assert out.replicas == 4
+    assert "allows 0 disruptions" in out.excluded[1] and "allows 0 disruptions" in out.excluded[2]
+    assert out.excluded[3].startswith("with zone zone-a down")
+    assert set(out.as_dict()["excluded"]) == {"1", "2", "3"}
 
 
 def test_lower_bound_criterion_is_stricter_than_the_mean():
