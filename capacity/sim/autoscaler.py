@@ -32,7 +32,7 @@ from capacity.sim.distributions import sample
 from capacity.sim.tenants import background_pod
 
 if TYPE_CHECKING:
-    from capacity.sim.cluster import background_pod, ClusterSim, SimNode
+    from capacity.sim.cluster import ClusterSim, SimNode, background_pod
 
 
 class ClusterAutoscaler:

@@ -179,6 +179,8 @@ class ClusterSim:
         # pod per node holding their requests in the scheduler's snapshot.
         self.bg_usage = {p.name: cpu_cores(p.background.usage.cpu) if p.background else 0.0
                          for p in cl.nodePools}
+        self.bg_requests = {p.name: cpu_cores(p.background.requests.cpu) if p.background
+                            else 0.0 for p in cl.nodePools}
         self.zones = list(cl.zones)
         self.snapshot = Snapshot()
         for pool in cl.nodePools:
@@ -239,6 +241,10 @@ class ClusterSim:
     def background_usage(self, sn: SimNode) -> float:
         """Cores the other tenants of ``sn`` use (its pool's ``background.usage.cpu``)."""
         return self.bg_usage.get(sn.pool, 0.0)
+
+    def background_requests(self, sn: SimNode) -> float:
+        """Cores the other tenants of ``sn`` request (their CFS shares)."""
+        return self.bg_requests.get(sn.pool, 0.0)
 
     def _node_price(self, pool) -> float:
         pr = self.sc.pricing

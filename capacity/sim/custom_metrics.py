@@ -156,4 +156,4 @@ def _milli(x: float) -> int:
     ``MilliValue`` rounds a finer quantity)."""
     if not math.isfinite(x):
         return 2**62
-    return int(math.ceil(x * 1000.0 - 1e-9))
+    return math.ceil(x * 1000.0 - 1e-9)

@@ -1204,7 +1204,7 @@ class Model:
             "mean": res.mean,
             **res.quantiles,
             "sum": res.latency_sum,
-            "buckets": dict(zip(("%g" % b for b in srv.buckets()), res.buckets, strict=True)),
+            "buckets": dict(zip((f"{b:g}" for b in srv.buckets()), res.buckets, strict=True)),
             "within": {f"{t:g}": w for t, w in zip(thresholds, within, strict=True)},
         }
         return {"summary": summary, "rows": res.rows}

@@ -90,7 +90,7 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
     r = a / m  # utilisation of the m cores (or workers)
     if capacity == INF and r >= 1.0:
         raise ValueError(f"unstable queue: offered {a:.6g} cores >= capacity {m:.6g}")
-    j = int(math.floor(m))
+    j = math.floor(m)
     if capacity < j:
         j = int(capacity)
     n_cap = capacity
@@ -133,10 +133,7 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
         pK = p_head[Ki] if Ki <= j else pj * r ** (Ki - j) / total
         span = INF if n_cap == INF else int(n_cap) - Ki  # states K .. N-1 accept and wait
         p_wait = pK * (_geo_sum(r, span - 1) + 1.0) if span != INF else pK / (1.0 - r)
-        if span == INF:
-            n_wait = pK * r / (1.0 - r) ** 2
-        else:
-            n_wait = pK * _geo_moment(r, span, 0)
+        n_wait = pK * r / (1.0 - r) ** 2 if span == INF else pK * _geo_moment(r, span, 0)
         p_wait /= (1.0 - p_block)
     mean_wait = n_wait / accepted
     in_service = n_mean - n_wait

@@ -367,10 +367,7 @@ class ServingModel:
             if not c.fluid or c.target == INF or c.slope == 0:
                 continue
             gap = c.target - c.backlog(now)
-            if (gap > 0) == (c.slope > 0):
-                t = min(t, now + max(gap / c.slope, 0.0))
-            else:
-                t = min(t, now)
+            t = min(t, now + max(gap / c.slope, 0.0)) if (gap > 0) == (c.slope > 0) else min(t, now)
         return t
 
     # --- integration ------------------------------------------------------------------------
@@ -701,7 +698,7 @@ def _grid(tau: float, lo: float = 1e-4, hi: float = 1e5) -> np.ndarray:
     hi = min(max(hi, lo * 10), 1e5)
     if tau != INF:
         hi = min(hi, tau)
-    n = max(int(math.ceil(math.log10(hi / lo) * 16)), 8)
+    n = max(math.ceil(math.log10(hi / lo) * 16), 8)
     g = np.geomspace(lo, hi, n + 1)
     if tau != INF and g[-1] < tau:
         g = np.concatenate([g, [tau]])
