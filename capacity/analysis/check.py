@@ -240,10 +240,20 @@ class _Checker:
             self.probes,
             self.cluster,
             self.pdb,
+            self.objectives_at_peak,
         ):
             step()
         order = {s: i for i, s in enumerate(SEVERITIES)}
         return sorted(self.findings, key=lambda f: order[f.severity])
+
+    # --- objectives ---------------------------------------------------------------------
+    def objectives_at_peak(self) -> None:
+        """Objectives no configuration of this workload can meet (the queueing formulas at
+        the peak load, with the most replicas at their CPU limit: analysis.slo_check)."""
+        from capacity.analysis.slo_check import peak_findings
+
+        for f in peak_findings(self.sc):
+            self.add("warning", f.code, f.path, f.message, f.fix)
 
     # --- Deployment ---------------------------------------------------------------------
     def deployment_spec(self) -> None:
