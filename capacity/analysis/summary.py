@@ -89,6 +89,7 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
         "latency": latency_summary(outs),
         "errors": error_summary(outs),
         "slo": slo_summary(sc, outs),
+        "cpu": cpu_summary(outs),
         "requests": {
             "offered": offered,
             "served": sum(served),
@@ -124,6 +125,21 @@ def _ready_extremes(outs: Sequence[RunOutcome], ready_mean: list[float]) -> dict
             "max": max(seen, default=0)}
 
 
+BURST_NOTICE_SHARE = 0.10  # above this share of CPU from bursting, the summary says so
+
+
+def cpu_summary(outs: Sequence[RunOutcome]) -> dict[str, Any]:
+    """CPU used, and the share of the request work done on CPU above the pods' requests
+    (bursting into idle node CPU: what a busier node would not give)."""
+    used = sum(o.integrals.cpu_usage_core_seconds for o in outs)
+    work = sum(getattr(o.integrals, "cpu_work_core_seconds", 0.0) for o in outs)
+    above = sum(getattr(o.integrals, "cpu_above_request_core_seconds", 0.0) for o in outs)
+    share = above / work if work > 0 else 0.0
+    return {"usage_core_hours_per_run": used / 3600.0 / max(len(outs), 1),
+            "above_request_share": share,
+            "relies_on_bursting": share > BURST_NOTICE_SHARE}
+
+
 def notices(outs: Sequence[RunOutcome]) -> list[str]:
     """What a reader must know before the numbers: no pod admitted, or none ever Ready."""
     out: list[str] = []
@@ -139,4 +155,9 @@ def notices(outs: Sequence[RunOutcome]) -> list[str]:
         why = next((f"{k}: {fw[k]}" for k in ("FailedScheduling", "Unhealthy", "FailedCreate")
                     if k in fw), None)
         out.append("no pod was ever Ready" + (f" ({why})" if why else ""))
+    cpu = cpu_summary(outs)
+    if cpu["relies_on_bursting"]:
+        out.append(f"{cpu['above_request_share']:.0%} of the pods' CPU work ran on CPU above "
+                   "their requests: latency and capacity rely on idle CPU on the nodes, which "
+                   "a busier node would not give")
     return out

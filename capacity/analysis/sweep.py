@@ -104,7 +104,21 @@ def _copy(x: Any) -> Any:
 
 def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None,
           workers: int | None = None) -> list[dict[str, Any]]:
-    """Simulate every point; rows sorted by monthly cost, cheapest first."""
+    """Simulate every point; rows sorted by monthly cost, cheapest first.
+
+    Each row has the point's SLOs (``slo``: met or not, with the good fraction),
+    ``meets_objectives`` (every SLO met), its ``check`` findings (errors and warnings),
+    whether it ``relies_on_bursting``, and ``excluded``: why it is not safe to run even
+    when it meets the objectives (its PDB blocks drains at its fewest replicas; or, for the
+    cheapest candidates until one passes, the objectives fail with the largest zone down).
+    ``safe`` = meets the objectives and not excluded. The first safe row is the cheapest
+    safe configuration.
+    """
+    from capacity.analysis.check import run_checks
+    from capacity.analysis.fixed import objectives_met, zone_down_scenario
+    from capacity.analysis.safety import largest_zone, pdb_blocks_drains
+    from capacity.scenario.durations import parse_duration
+
     rows = []
     for chosen, point in points(sc, grid, file):
         res = simulate(point, runs=grid.get("runs"), seed=seed, duration=grid.get("duration"),
@@ -113,7 +127,9 @@ def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None
         s = res.summary
         a = s["availability"]
         best = a.get("episodes") or a
-        obj = a.get("objective")
+        met, missed = objectives_met(s, point.objectives.availability, "mean")
+        h = point.autoscaling.horizontal
+        fewest = h.minReplicas if h is not None else (point.workload.deployment.replicas or 1)
         rows.append({
             "parameters": chosen,
             "requests_served": best["requests_served"],
@@ -121,7 +137,39 @@ def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None
             "replicas_mean": s["replicas"]["mean"],
             "cost_per_month": s["cost"]["per_month"],
             "currency": s["cost"]["currency"],
-            "meets_objective": None if obj is None else best["requests_served"]["mean"] >= obj,
+            "latency_p99": s["latency"]["p99"],
+            "slo": [{"name": x["name"], "met": x["met"],
+                     "good_fraction": x["good_fraction"]["mean"]} for x in s["slo"]],
+            "meets_objectives": met if (point.objectives.availability is not None
+                                        or point.objectives.latency) else None,
+            "missed": missed,
+            "meets_objective": None if a.get("objective") is None
+            else best["requests_served"]["mean"] >= a["objective"],
+            "relies_on_bursting": s["cpu"]["relies_on_bursting"],
+            "findings": [f"{f.severity}: {f.code}" for f in run_checks(point)
+                         if f.severity in ("error", "warning")],
+            "excluded": pdb_blocks_drains(point, fewest),
+            "_point": point,
         })
     rows.sort(key=lambda r: r["cost_per_month"])
+    # The zone check costs a simulation: only for candidates, cheapest first, until one holds.
+    for r in rows:
+        if not r["meets_objectives"] or r["excluded"]:
+            continue
+        point = r["_point"]
+        zone = largest_zone(point)
+        if zone is None or len(point.cluster.zones) < 2:  # type: ignore[union-attr]
+            break
+        dur = (parse_duration(grid["duration"]) if grid.get("duration") is not None
+               else point.simulation.duration)
+        z = simulate(zone_down_scenario(point, zone, dur), runs=grid.get("runs"), seed=seed,
+                     duration=grid.get("duration"), workers=workers, record=False,
+                     progress=False)
+        ok, why = objectives_met(z.summary, point.objectives.availability, "mean")
+        if ok:
+            break
+        r["excluded"] = f"with zone {zone} down: " + "; ".join(why)
+    for r in rows:
+        r.pop("_point")
+        r["safe"] = bool(r["meets_objectives"]) and not r["excluded"]
     return rows

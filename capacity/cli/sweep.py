@@ -29,14 +29,26 @@ def run(args: argparse.Namespace) -> int:
         return 0
     names = list(rows[0]["parameters"]) if rows else []
     head = "  ".join(f"{n.split('.')[-1]:>14}" for n in names)
-    print(f"{head}  {'served':>10}  {'replicas':>8}  {'per month':>10}  objective")
+    print(f"{head}  {'served':>10}  {'p99':>8}  {'replicas':>8}  {'per month':>10}  verdict")
     for r in rows:
         vals = "  ".join(f"{r['parameters'][n]!s:>14}" for n in names)
-        ok = {True: "met", False: "NOT met", None: "-"}[r["meets_objective"]]
-        print(f"{vals}  {r['requests_served']['mean'] * 100:9.4f}%  {r['replicas_mean']:8.2f}  "
-              f"{r['cost_per_month']:10.2f}  {ok}")
-    cheapest = next((r for r in rows if r["meets_objective"]), None)
+        if r["meets_objectives"] is None:
+            verdict = "no objectives"
+        elif not r["meets_objectives"]:
+            verdict = "misses " + "; ".join(r["missed"])
+        elif r["excluded"]:
+            verdict = "unsafe: " + r["excluded"]
+        else:
+            verdict = "safe"
+        if r["relies_on_bursting"]:
+            verdict += " (relies on bursting)"
+        p99 = r["latency_p99"]["mean"]
+        print(f"{vals}  {r['requests_served']['mean'] * 100:9.4f}%  {p99 * 1000:6.0f}ms  "
+              f"{r['replicas_mean']:8.2f}  {r['cost_per_month']:10.2f}  {verdict}")
+    cheapest = next((r for r in rows if r["safe"]), None)
     if cheapest is not None:
-        print(f"\ncheapest meeting the objective: {cheapest['parameters']} "
+        print(f"\ncheapest safe configuration meeting every objective: {cheapest['parameters']} "
               f"({cheapest['cost_per_month']:.2f} {cheapest['currency']} per month)")
+    elif rows:
+        print("\nno point is safe and meets every objective")
     return 0

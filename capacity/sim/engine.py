@@ -1188,6 +1188,8 @@ class Model:
         ig.errors = {"timeout": res.timeouts, "rejected": tot.rejected,
                      "no_endpoint": tot.no_endpoint, "dead_endpoint": tot.dead_endpoint}
         ig.inflight_seconds = tot.inflight_seconds
+        ig.cpu_above_request_core_seconds = tot.cpu_above_request
+        ig.cpu_work_core_seconds = tot.cpu_work
         ig.cpu_usage_core_seconds += tot.cpu_usage
         ig.memory_usage_gib_seconds += tot.memory_usage
         ig.cpu_allocated_core_seconds += tot.cpu_alloc

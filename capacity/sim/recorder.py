@@ -69,6 +69,8 @@ class Integrals:
     # The serving model: errors by reason (requests) and ∫ requests in flight dt.
     errors: dict[str, float] = field(default_factory=dict)
     inflight_seconds: float = 0.0
+    cpu_above_request_core_seconds: float = 0.0  # request work run on burst CPU
+    cpu_work_core_seconds: float = 0.0  # request work in all
 
 
 @dataclass

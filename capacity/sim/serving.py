@@ -127,6 +127,10 @@ class ServingTotals:
     memory_alloc: float = 0.0
     cpu_alloc_spot: float = 0.0
     memory_alloc_spot: float = 0.0
+    # Work done with CPU beyond the pods' requests: a busy pod runs its requests on its
+    # cores c; of that, the part above (request - baseCpu) is burst CPU (core-seconds).
+    cpu_above_request: float = 0.0
+    cpu_work: float = 0.0  # ∫ Σ cores doing request work dt
 
 
 @dataclass
@@ -403,6 +407,11 @@ class ServingModel:
             tot.rejected += c.rejected * c.n * m
             a_cpu = max(rc, c.cpu) * m
             tot.cpu_usage += c.n * c.cpu * m
+            tot.cpu_work += c.n * (c.cpu - p.base_cpu) * m
+            if c.cores > 0 and c.cores != INF:
+                busy = c.cpu - p.base_cpu
+                own = max(rc - p.base_cpu, 0.0)
+                tot.cpu_above_request += c.n * busy * max(c.cores - own, 0.0) / c.cores * m
             tot.cpu_alloc += c.n * a_cpu
             tot.cpu_alloc_spot += c.n_spot * a_cpu
             if c.fluid:

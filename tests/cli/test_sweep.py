@@ -45,3 +45,26 @@ def test_sweep_names_a_bad_path_and_a_bad_value(tmp_path):
     assert res.returncode == 2
     assert "maxReplicas: must be >= minReplicas (3), got 2" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_judges_every_slo_and_never_names_an_unsafe_point(tmp_path):
+    # peak.yaml's PDB keeps minAvailable 2: with minReplicas 1 or 2 the HPA can sit at a
+    # count where the PDB allows no disruption, so those points are unsafe whatever they
+    # cost; the cheapest safe point is a minReplicas 3 one (if it meets the objectives).
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("runs: 1\nduration: 6h\nparameters:\n"
+                    "  autoscaling.horizontal.minReplicas: [1, 2, 3]\n")
+    res = cli("sweep", str(ROOT / "scenarios/peak.yaml"), "--grid", str(grid), "--json")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    by_min = {r["parameters"]["autoscaling.horizontal.minReplicas"]: r for r in rows}
+    for n in (1, 2):
+        assert "allows 0 disruptions" in by_min[n]["excluded"]
+        assert by_min[n]["safe"] is False
+    assert [s["name"] for s in by_min[3]["slo"]] == ["availability 99.9%",
+                                                   "latency 99% within 2 s"]
+    table = cli("sweep", str(ROOT / "scenarios/peak.yaml"), "--grid", str(grid))
+    assert table.returncode == 0, table.stderr
+    assert "unsafe: at 1 replica the PDB" in table.stdout
+    last = table.stdout.strip().splitlines()[-1]
+    assert "minReplicas': 3" in last or last == "no point is safe and meets every objective"
