@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from capacity.scenario.rules import MAX_DURATION
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
@@ -19,14 +21,21 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 def parse_duration(value: Any) -> float:
     """Seconds from ``15s``, ``1h30m``, ``7d``, ``0.5s`` or a number of seconds.
 
-    Raises ValueError for negative, non-finite or malformed values.
+    Raises ValueError for negative, non-finite, malformed or absurdly long values
+    (more than :data:`~capacity.scenario.rules.MAX_DURATION`, a thousand years).
     """
     if isinstance(value, bool):
         raise ValueError("must be a duration such as 15s, 5m, 1h30m or 7d")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond any float
+            raise ValueError("must be at most 1000 years (365000d)") from None
     elif isinstance(value, str):
         text = value.strip()
+        if len(text) > 100:
+            raise ValueError("must be a duration such as 15s, 5m, 1h30m or 7d (at most 100 "
+                             "characters)")
         if text.startswith("-"):
             raise ValueError("must be a non-negative duration")
         try:
@@ -49,6 +58,8 @@ def parse_duration(value: Any) -> float:
         raise ValueError("must be a finite duration")
     if seconds < 0:
         raise ValueError("must be a non-negative duration")
+    if seconds > MAX_DURATION:
+        raise ValueError("must be at most 1000 years (365000d)")
     return seconds
 
 

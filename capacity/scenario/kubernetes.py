@@ -7,28 +7,96 @@ so a user can paste from a manifest. Every model forbids unknown fields. Fields 
 the simulation reads are typed precisely; fields it only carries through to the
 emitted manifests (``env``, ``securityContext``, ``volumes`` ...) are accepted with
 their API names and kept as given.
+
+The API server's own validation applies where the simulation depends on it
+(``pkg/apis/*/validation``: quantities, IntOrString percentages, DeploymentStrategy,
+PDB, HPA, LimitRange, resource requirements, label selectors, affinity); its messages
+are kept, so a user recognises them from ``kubectl apply``.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from capacity.k8s.quantity import Quantity, QuantityError
+from capacity.scenario.rules import INT32_MAX, MAX_PODS, QUANTITY_MAX, FieldError
+
+# --- quantities ---------------------------------------------------------------------
+
+_QTY_NUMBER = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d*)(.*)$")
+_QTY_EXPONENT = re.compile(r"^[eE]([+-]?\d+)$")
+_QTY_RULE = "must be a Kubernetes quantity such as 250m, 512Mi or 2"
+_QTY_RANGE = "must be at most 2^63-1 (9.2e18), the largest quantity Kubernetes holds"
+
+
+def _exponent_in_range(text: str) -> None:
+    """Refuse exponents no quantity needs, before the exact parse raises 10 to them.
+
+    (``1e9999999999`` would never finish.)
+    """
+    m = _QTY_NUMBER.match(text)
+    if not m:
+        return
+    e = _QTY_EXPONENT.match(m.group(3))
+    if e is None or len(e.group(1).lstrip("+-")) <= 4:
+        return
+    if Fraction(m.group(2) if m.group(2) != "." else "0") == 0:
+        return
+    if e.group(1).startswith("-"):
+        raise ValueError("must be a quantity of at least 1n (the exponent is too small)")
+    raise ValueError(_QTY_RANGE)
+
+
+def parse_quantity_value(value: Any) -> Quantity:
+    """The quantity ``value`` stands for, checked: finite, non-negative, within int64.
+
+    Raises ValueError with the rule (apimachinery's grammar and range).
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(_QTY_RULE)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite quantity")
+    if isinstance(value, str):
+        if len(value) > 100:
+            raise ValueError(f"{_QTY_RULE} (at most 100 characters)")
+        _exponent_in_range(value)
+    elif isinstance(value, float):
+        _exponent_in_range(repr(value))
+    try:
+        q = Quantity.parse(value)
+    except QuantityError as e:
+        raise ValueError(f"{_QTY_RULE} ({e})") from None
+    except ValueError:  # more digits than Python converts (sys.int_info)
+        raise ValueError(f"{_QTY_RULE} (too many digits)") from None
+    if q.nanos < 0:
+        raise ValueError("must be a non-negative quantity")
+    if q.nanos > QUANTITY_MAX * 10**9:
+        raise ValueError(_QTY_RANGE)
+    return q
 
 
 def _quantity(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("must be a Kubernetes quantity such as 250m, 512Mi or 2")
-    try:
-        Quantity.parse(value)
-    except QuantityError as e:
-        raise ValueError(f"must be a Kubernetes quantity such as 250m, 512Mi or 2 ({e})") from None
-    if isinstance(value, str) and value.startswith("-"):
-        raise ValueError("must be a non-negative quantity")
+    parse_quantity_value(value)
     return str(value)
+
+
+def qty(text: str) -> Quantity:
+    """A validated quantity string as a :class:`Quantity` (for cross-field rules)."""
+    return Quantity.parse(text)
 
 
 #: apimachinery's quantity grammar: a signed decimal or exponent number and a suffix.
@@ -38,42 +106,78 @@ QuantityStr = Annotated[str, BeforeValidator(_quantity), WithJsonSchema({
     "anyOf": [{"type": "string", "pattern": QUANTITY_PATTERN}, {"type": "number", "minimum": 0}],
     "description": "A Kubernetes quantity: 250m, 512Mi, 2, 1e3.",
 }, mode="validation")]
-"""A quantity as written (``250m``); validated by the apimachinery grammar."""
+"""A quantity as written (``250m``); validated by the apimachinery grammar and range."""
 
 ResourceMap = dict[str, QuantityStr]
 
-_PERCENT = re.compile(r"^\d+%$")
+# --- IntOrString ----------------------------------------------------------------------
+
+_PERCENT = re.compile(r"^(\d+)%$")
 
 
 def _int_or_percent(value: Any) -> int | str:
+    """``ValidatePositiveIntOrPercent``: a non-negative int32 or ``N%``."""
     if isinstance(value, bool):
         raise ValueError("must be an integer or a percentage such as 25%")
     if isinstance(value, int):
         if value < 0:
-            raise ValueError("must be non-negative")
+            raise ValueError("must be greater than or equal to 0")
+        if value > INT32_MAX:
+            raise ValueError(f"must be at most {INT32_MAX} (an int32)")
         return value
-    if isinstance(value, str) and _PERCENT.match(value):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        # The API accepts "3" as an IntOrString string; it then fails as a percent.
-        raise ValueError("a string value must be a percentage such as 25%")
+    if isinstance(value, str):
+        m = _PERCENT.match(value)
+        if m:
+            if len(m.group(1)) > 10 or int(m.group(1)) > INT32_MAX:
+                raise ValueError(f"must be at most {INT32_MAX}% (an int32)")
+            return value
+        if value.isdigit():
+            # The API accepts "3" as an IntOrString string; it then fails as a percent.
+            raise ValueError("a string value must be a percentage such as 25%")
     raise ValueError("must be an integer or a percentage such as 25%")
 
 
-IntOrPercent = Annotated[int | str, BeforeValidator(_int_or_percent), WithJsonSchema({
+def _not_more_than_100_percent(value: int | str) -> int | str:
+    """``IsNotMoreThan100Percent`` (apps validation)."""
+    if isinstance(value, str) and int(value[:-1]) > 100:
+        raise ValueError("must not be greater than 100%")
+    return value
+
+
+_INT_OR_PERCENT_SCHEMA = {
     "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+%$"}],
     "description": "An integer or a percentage such as 25%.",
-}, mode="validation")]
+}
+IntOrPercent = Annotated[int | str, BeforeValidator(_int_or_percent),
+                         WithJsonSchema(_INT_OR_PERCENT_SCHEMA, mode="validation")]
+IntOrPercentMax100 = Annotated[
+    int | str, BeforeValidator(_int_or_percent), AfterValidator(_not_more_than_100_percent),
+    WithJsonSchema({**_INT_OR_PERCENT_SCHEMA,
+                    "description": "An integer or a percentage up to 100%."}, mode="validation")]
+
+
+def int_or_percent_is_zero(value: int | str | None) -> bool:
+    """``getIntOrPercentValue(v) == 0`` (None: not given)."""
+    return value is not None and (value == 0 or value == "0%")
 
 
 class K8sModel(BaseModel):
-    """Base: unknown fields are errors; values are kept as given."""
+    """Base: unknown fields are errors; values are kept as given; floats are finite."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def to_k8s(self) -> dict[str, Any]:
         """The fragment as a Kubernetes-shaped dict (unset fields left out)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+
+
+def _as_dict(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+
+
+def checked_dict(model: type[BaseModel]) -> Any:
+    """A field validated as ``model`` but kept as the plain dict the simulation reads."""
+    return Annotated[model, AfterValidator(_as_dict), PlainSerializer(lambda v: v)]
 
 
 class ObjectMeta(K8sModel):
@@ -84,20 +188,61 @@ class ObjectMeta(K8sModel):
 
 
 class LabelSelectorRequirement(K8sModel):
-    key: str
+    key: str = Field(min_length=1)
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
     values: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _values(self) -> LabelSelectorRequirement:
+        # ValidateLabelSelectorRequirement (apimachinery metav1 validation).
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise FieldError(("values",), "must be specified when `operator` is 'In' or 'NotIn'")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise FieldError(("values",), "may not be specified when `operator` is 'Exists' "
+                                          "or 'DoesNotExist'")
+        return self
 
 
 class LabelSelector(K8sModel):
     matchLabels: dict[str, str] | None = None
     matchExpressions: list[LabelSelectorRequirement] | None = None
 
+    def matches(self, labels: dict[str, str]) -> bool:
+        """``LabelSelectorAsSelector(s).Matches(labels)``."""
+        for k, v in (self.matchLabels or {}).items():
+            if labels.get(k) != v:
+                return False
+        for e in self.matchExpressions or []:
+            present = e.key in labels
+            if e.operator == "In" and (not present or labels[e.key] not in (e.values or [])):
+                return False
+            if e.operator == "NotIn" and present and labels[e.key] in (e.values or []):
+                return False
+            if e.operator == "Exists" and not present:
+                return False
+            if e.operator == "DoesNotExist" and present:
+                return False
+        return True
+
+    def is_empty(self) -> bool:
+        return not self.matchLabels and not self.matchExpressions
+
 
 class ResourceRequirements(K8sModel):
     limits: ResourceMap | None = None
     requests: ResourceMap | None = None
     claims: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> ResourceRequirements:
+        # validateResourceRequirements (core validation): a request above its limit.
+        for name, req in (self.requests or {}).items():
+            lim = (self.limits or {}).get(name)
+            if lim is not None and qty(req) > qty(lim):
+                raise FieldError(("requests", name),
+                                 f"must be less than or equal to {name} limit of {lim}",
+                                 value=req, has_value=True)
+        return self
 
 
 class ExecAction(K8sModel):
@@ -118,7 +263,7 @@ class TCPSocketAction(K8sModel):
 
 
 class SleepAction(K8sModel):
-    seconds: int = Field(ge=0)
+    seconds: int = Field(ge=0, le=INT32_MAX)
 
 
 class Probe(K8sModel):
@@ -128,12 +273,12 @@ class Probe(K8sModel):
     httpGet: HTTPGetAction | None = None
     tcpSocket: TCPSocketAction | None = None
     grpc: dict[str, Any] | None = None
-    initialDelaySeconds: int = Field(0, ge=0)
-    timeoutSeconds: int = Field(1, ge=1)
-    periodSeconds: int = Field(10, ge=1)
-    successThreshold: int = Field(1, ge=1)
-    failureThreshold: int = Field(3, ge=1)
-    terminationGracePeriodSeconds: int | None = None
+    initialDelaySeconds: int = Field(0, ge=0, le=INT32_MAX)
+    timeoutSeconds: int = Field(1, ge=1, le=INT32_MAX)
+    periodSeconds: int = Field(10, ge=1, le=INT32_MAX)
+    successThreshold: int = Field(1, ge=1, le=INT32_MAX)
+    failureThreshold: int = Field(3, ge=1, le=INT32_MAX)
+    terminationGracePeriodSeconds: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 class LifecycleHandler(K8sModel):
@@ -152,7 +297,7 @@ class Lifecycle(K8sModel):
 class Container(K8sModel):
     """``core/v1 Container``."""
 
-    name: str
+    name: str = Field(min_length=1)
     image: str | None = None
     command: list[str] | None = None
     args: list[str] | None = None
@@ -178,6 +323,16 @@ class Container(K8sModel):
     stdinOnce: bool | None = None
     tty: bool | None = None
 
+    @model_validator(mode="after")
+    def _probes(self) -> Container:
+        # validateProbe: liveness and startup probes must have successThreshold 1.
+        for name in ("livenessProbe", "startupProbe"):
+            p = getattr(self, name)
+            if p is not None and p.successThreshold != 1:
+                raise FieldError((name, "successThreshold"), "must be 1", value=p.successThreshold,
+                                 has_value=True)
+        return self
+
 
 class Toleration(K8sModel):
     key: str | None = None
@@ -186,16 +341,108 @@ class Toleration(K8sModel):
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     tolerationSeconds: int | None = None
 
+    @model_validator(mode="after")
+    def _rules(self) -> Toleration:
+        # ValidateTolerations (core validation).
+        if not self.key and self.operator != "Exists":
+            raise FieldError(("operator",), "must be Exists when `key` is empty, which means "
+                                            "\"match all values and all keys\"")
+        if self.operator == "Exists" and self.value:
+            raise FieldError(("value",), "must be empty when `operator` is 'Exists'")
+        if self.tolerationSeconds is not None and self.effect != "NoExecute":
+            raise FieldError(("effect",), "must be 'NoExecute' when `tolerationSeconds` is set")
+        return self
+
 
 class TopologySpreadConstraint(K8sModel):
-    maxSkew: int = Field(ge=1)
-    topologyKey: str
+    maxSkew: int = Field(ge=1, le=INT32_MAX)
+    topologyKey: str = Field(min_length=1)
     whenUnsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"]
     labelSelector: LabelSelector | None = None
-    minDomains: int | None = Field(None, ge=1)
+    minDomains: int | None = Field(None, ge=1, le=INT32_MAX)
     nodeAffinityPolicy: Literal["Honor", "Ignore"] | None = None
     nodeTaintsPolicy: Literal["Honor", "Ignore"] | None = None
     matchLabelKeys: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _min_domains(self) -> TopologySpreadConstraint:
+        if self.minDomains is not None and self.whenUnsatisfiable != "DoNotSchedule":
+            raise FieldError(("minDomains",), "can only use minDomains if whenUnsatisfiable="
+                                              "DoNotSchedule")
+        return self
+
+
+# --- affinity (core/v1), read by the scheduler -------------------------------------------
+
+
+class NodeSelectorRequirement(K8sModel):
+    key: str = Field(min_length=1)
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _values(self) -> NodeSelectorRequirement:
+        # validateNodeSelectorRequirement (core validation).
+        n = len(self.values or [])
+        if self.operator in ("In", "NotIn") and n == 0:
+            raise FieldError(("values",), "must be specified when `operator` is 'In' or 'NotIn'")
+        if self.operator in ("Exists", "DoesNotExist") and n:
+            raise FieldError(("values",), "may not be specified when `operator` is 'Exists' "
+                                          "or 'DoesNotExist'")
+        if self.operator in ("Gt", "Lt"):
+            if n != 1:
+                raise FieldError(("values",), "must be specified single value when `operator` "
+                                              "is 'Lt' or 'Gt'")
+            if not re.fullmatch(r"[+-]?\d{1,18}", (self.values or [""])[0]):
+                raise FieldError(("values", 0), "must be an integer for 'Gt' or 'Lt'",
+                                 value=(self.values or [""])[0], has_value=True)
+        return self
+
+
+class NodeSelectorTerm(K8sModel):
+    matchExpressions: list[NodeSelectorRequirement] | None = None
+    matchFields: list[NodeSelectorRequirement] | None = None
+
+
+class NodeSelector(K8sModel):
+    nodeSelectorTerms: list[NodeSelectorTerm] = Field(min_length=1)
+
+
+class PreferredSchedulingTerm(K8sModel):
+    weight: int = Field(ge=1, le=100)
+    preference: NodeSelectorTerm
+
+
+class NodeAffinity(K8sModel):
+    requiredDuringSchedulingIgnoredDuringExecution: NodeSelector | None = None
+    preferredDuringSchedulingIgnoredDuringExecution: list[PreferredSchedulingTerm] | None = None
+
+
+class PodAffinityTerm(K8sModel):
+    labelSelector: LabelSelector | None = None
+    namespaceSelector: LabelSelector | None = None
+    namespaces: list[str] | None = None
+    topologyKey: str = Field(min_length=1)
+    matchLabelKeys: list[str] | None = None
+    mismatchLabelKeys: list[str] | None = None
+
+
+class WeightedPodAffinityTerm(K8sModel):
+    weight: int = Field(ge=1, le=100)
+    podAffinityTerm: PodAffinityTerm
+
+
+class PodAffinity(K8sModel):
+    requiredDuringSchedulingIgnoredDuringExecution: list[PodAffinityTerm] | None = None
+    preferredDuringSchedulingIgnoredDuringExecution: list[WeightedPodAffinityTerm] | None = None
+
+
+class Affinity(K8sModel):
+    """``core/v1 Affinity``."""
+
+    nodeAffinity: NodeAffinity | None = None
+    podAffinity: PodAffinity | None = None
+    podAntiAffinity: PodAffinity | None = None
 
 
 class PodSpec(K8sModel):
@@ -206,8 +453,8 @@ class PodSpec(K8sModel):
     containers: list[Container] = Field(min_length=1)
     ephemeralContainers: list[dict[str, Any]] | None = None
     restartPolicy: Literal["Always", "OnFailure", "Never"] | None = None
-    terminationGracePeriodSeconds: int | None = Field(None, ge=0)
-    activeDeadlineSeconds: int | None = None
+    terminationGracePeriodSeconds: int | None = Field(None, ge=0, le=2**63 - 1)
+    activeDeadlineSeconds: int | None = Field(None, ge=1, le=2**63 - 1)
     dnsPolicy: str | None = None
     nodeSelector: dict[str, str] | None = None
     serviceAccountName: str | None = None
@@ -222,7 +469,7 @@ class PodSpec(K8sModel):
     imagePullSecrets: list[dict[str, Any]] | None = None
     hostname: str | None = None
     subdomain: str | None = None
-    affinity: dict[str, Any] | None = None
+    affinity: checked_dict(Affinity) | None = None  # type: ignore[valid-type]
     schedulerName: str | None = None
     tolerations: list[Toleration] | None = None
     hostAliases: list[dict[str, Any]] | None = None
@@ -232,7 +479,7 @@ class PodSpec(K8sModel):
     readinessGates: list[dict[str, Any]] | None = None
     runtimeClassName: str | None = None
     enableServiceLinks: bool | None = None
-    preemptionPolicy: str | None = None
+    preemptionPolicy: Literal["PreemptLowerPriority", "Never"] | None = None
     overhead: ResourceMap | None = None
     topologySpreadConstraints: list[TopologySpreadConstraint] | None = None
     setHostnameAsFQDN: bool | None = None
@@ -259,7 +506,7 @@ class PodTemplateSpec(K8sModel):
 
 
 class RollingUpdateDeployment(K8sModel):
-    maxUnavailable: IntOrPercent | None = None
+    maxUnavailable: IntOrPercentMax100 | None = None
     maxSurge: IntOrPercent | None = None
 
 
@@ -267,67 +514,170 @@ class DeploymentStrategy(K8sModel):
     type: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
     rollingUpdate: RollingUpdateDeployment | None = None
 
+    @model_validator(mode="after")
+    def _rules(self) -> DeploymentStrategy:
+        # ValidateDeploymentStrategy / ValidateRollingUpdateDeployment (apps validation).
+        # Unset fields default to 25%, so both are 0 only when both are written as 0.
+        ru = self.rollingUpdate
+        if self.type == "Recreate" and ru is not None:
+            raise FieldError(("rollingUpdate",),
+                             "may not be specified when strategy `type` is 'Recreate'")
+        if ru is not None and int_or_percent_is_zero(ru.maxUnavailable) \
+                and int_or_percent_is_zero(ru.maxSurge):
+            raise FieldError(("rollingUpdate", "maxUnavailable"), "may not be 0 when `maxSurge` is 0",
+                             value=ru.maxUnavailable, has_value=True)
+        return self
+
 
 class DeploymentSpec(K8sModel):
     """``apps/v1 DeploymentSpec``; defaults as the API server sets them."""
 
-    replicas: int | None = Field(None, ge=0)
+    replicas: int | None = Field(None, ge=0, le=MAX_PODS)
     selector: LabelSelector | None = None
     template: PodTemplateSpec
     strategy: DeploymentStrategy = Field(default_factory=DeploymentStrategy)
-    minReadySeconds: int = Field(0, ge=0)
-    revisionHistoryLimit: int | None = None
+    minReadySeconds: int = Field(0, ge=0, le=INT32_MAX)
+    revisionHistoryLimit: int | None = Field(None, ge=0, le=INT32_MAX)
     paused: bool | None = None
-    progressDeadlineSeconds: int | None = None
+    progressDeadlineSeconds: int | None = Field(None, ge=1, le=INT32_MAX)
+
+    @model_validator(mode="after")
+    def _rules(self) -> DeploymentSpec:
+        # ValidateDeploymentSpec (apps validation).
+        if self.selector is not None:
+            if self.selector.is_empty():
+                raise FieldError(("selector",), "empty selector is invalid for deployment")
+            if not self.selector.matches(self.template.metadata.labels):
+                raise FieldError(("template", "metadata", "labels"),
+                                 "`selector` does not match template `labels`")
+        if self.progressDeadlineSeconds is not None \
+                and self.progressDeadlineSeconds <= self.minReadySeconds:
+            raise FieldError(("progressDeadlineSeconds",), "must be greater than minReadySeconds",
+                             value=self.progressDeadlineSeconds, has_value=True)
+        return self
 
 
 # --- autoscaling/v2 -------------------------------------------------------------------
+
+
+def _positive_quantity(value: str | None, loc: tuple[str, ...]) -> None:
+    if value is not None and qty(value).nanos <= 0:
+        raise FieldError(loc, "must be positive", value=value, has_value=True)
 
 
 class MetricTarget(K8sModel):
     type: Literal["Utilization", "Value", "AverageValue"]
     value: QuantityStr | None = None
     averageValue: QuantityStr | None = None
-    averageUtilization: int | None = Field(None, ge=1)
+    averageUtilization: int | None = Field(None, ge=1, le=INT32_MAX)
 
     @model_validator(mode="after")
     def _consistent(self) -> MetricTarget:
+        # validateMetricTarget (autoscaling validation).
         need = {"Utilization": "averageUtilization", "Value": "value", "AverageValue": "averageValue"}
         if getattr(self, need[self.type]) is None:
             raise ValueError(f"target type {self.type} needs {need[self.type]}")
+        _positive_quantity(self.value, ("value",))
+        _positive_quantity(self.averageValue, ("averageValue",))
         return self
 
 
 class ResourceMetricSource(K8sModel):
-    name: str
+    name: str = Field(min_length=1)
     target: MetricTarget
 
+    @model_validator(mode="after")
+    def _target(self) -> ResourceMetricSource:
+        # validateResourceSource: a utilization or an average value, not both, not a value.
+        t = self.target
+        if t.averageUtilization is None and t.averageValue is None:
+            raise FieldError(("target", "averageUtilization"),
+                             "must set either a target raw value or a target utilization")
+        if t.averageUtilization is not None and t.averageValue is not None:
+            raise FieldError(("target", "averageValue"),
+                             "may not set both a target raw value and a target utilization")
+        return self
 
-class ContainerResourceMetricSource(K8sModel):
-    name: str
-    container: str
+
+class ContainerResourceMetricSource(ResourceMetricSource):
+    container: str = Field(min_length=1)
+
+
+class MetricIdentifier(K8sModel):
+    name: str = Field(min_length=1)
+    selector: LabelSelector | None = None
+
+
+class PodsMetricSource(K8sModel):
+    metric: MetricIdentifier
     target: MetricTarget
+
+    @model_validator(mode="after")
+    def _target(self) -> PodsMetricSource:
+        if self.target.averageValue is None:
+            raise FieldError(("target", "averageValue"), "must specify a positive target "
+                                                          "averageValue")
+        return self
+
+
+class MetricObjectReference(K8sModel):
+    kind: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    apiVersion: str | None = None
+
+
+class ObjectMetricSource(K8sModel):
+    describedObject: MetricObjectReference
+    metric: MetricIdentifier
+    target: MetricTarget
+
+    @model_validator(mode="after")
+    def _target(self) -> ObjectMetricSource:
+        if self.target.value is None and self.target.averageValue is None:
+            raise FieldError(("target", "averageValue"),
+                             "must set either a target value or averageValue")
+        return self
+
+
+class ExternalMetricSource(K8sModel):
+    metric: MetricIdentifier
+    target: MetricTarget
+
+    @model_validator(mode="after")
+    def _target(self) -> ExternalMetricSource:
+        if self.target.value is None and self.target.averageValue is None:
+            raise FieldError(("target", "averageValue"),
+                             "must set either a target value for metric or a per-pod target")
+        if self.target.value is not None and self.target.averageValue is not None:
+            raise FieldError(("target", "value"),
+                             "may not set both a target value for metric and a per-pod target")
+        return self
 
 
 class MetricSpec(K8sModel):
     type: Literal["Resource", "ContainerResource", "Pods", "Object", "External"]
     resource: ResourceMetricSource | None = None
     containerResource: ContainerResourceMetricSource | None = None
-    pods: dict[str, Any] | None = None
-    object: dict[str, Any] | None = None
-    external: dict[str, Any] | None = None
+    pods: checked_dict(PodsMetricSource) | None = None  # type: ignore[valid-type]
+    object: checked_dict(ObjectMetricSource) | None = None  # type: ignore[valid-type]
+    external: checked_dict(ExternalMetricSource) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _source_present(self) -> MetricSpec:
+        # validateMetricSpec: the source of the type, and only it.
         field = self.type[0].lower() + self.type[1:]
         if getattr(self, field) is None:
             raise ValueError(f"metric of type {self.type} needs the field {field}")
+        for other in ("resource", "containerResource", "pods", "object", "external"):
+            if other != field and getattr(self, other) is not None:
+                raise FieldError((other,), "must populate the given metric source only "
+                                           f"(type is {self.type})")
         return self
 
 
 class HPAScalingPolicy(K8sModel):
     type: Literal["Pods", "Percent"]
-    value: int = Field(gt=0)
+    value: int = Field(gt=0, le=INT32_MAX)
     periodSeconds: int = Field(gt=0, le=1800)
 
 
@@ -337,10 +687,20 @@ class HPAScalingRules(K8sModel):
     policies: list[HPAScalingPolicy] | None = None
     tolerance: QuantityStr | None = None
 
+    @model_validator(mode="after")
+    def _policies(self) -> HPAScalingRules:
+        # validateScalingRules: an empty list is not "unset" (defaulting fills only nil).
+        if self.policies is not None and not self.policies:
+            raise FieldError(("policies",), "must specify at least one Policy")
+        return self
+
 
 class HorizontalPodAutoscalerBehavior(K8sModel):
     scaleUp: HPAScalingRules | None = None
     scaleDown: HPAScalingRules | None = None
+
+
+_PATH_SEGMENT_BAD = ("/", "%")
 
 
 class CrossVersionObjectReference(K8sModel):
@@ -348,13 +708,25 @@ class CrossVersionObjectReference(K8sModel):
     name: str
     apiVersion: str | None = None
 
+    @model_validator(mode="after")
+    def _required(self) -> CrossVersionObjectReference:
+        # ValidateCrossVersionObjectReference: both required, both valid path segments.
+        for f in ("kind", "name"):
+            v = getattr(self, f)
+            if not v:
+                raise FieldError((f,), "must not be empty (Required value)")
+            if v in (".", "..") or any(c in v for c in _PATH_SEGMENT_BAD):
+                raise FieldError((f,), "may not be '.' or '..' or contain '/' or '%'", value=v,
+                                 has_value=True)
+        return self
+
 
 class HorizontalPodAutoscalerSpec(K8sModel):
     """``autoscaling/v2 HorizontalPodAutoscalerSpec``."""
 
     scaleTargetRef: CrossVersionObjectReference | None = None
-    minReplicas: int = Field(1, ge=0)
-    maxReplicas: int = Field(ge=1)
+    minReplicas: int = Field(1, ge=0, le=MAX_PODS)
+    maxReplicas: int = Field(ge=1, le=MAX_PODS)
     metrics: list[MetricSpec] | None = None
     behavior: HorizontalPodAutoscalerBehavior | None = None
 
@@ -366,13 +738,16 @@ class HorizontalPodAutoscalerSpec(K8sModel):
             )
         return self
 
+    def has_object_or_external_metric(self) -> bool:
+        return any(m.type in ("Object", "External") for m in self.metrics or [])
+
 
 # --- policy/v1, core/v1 namespace policy, VPA ----------------------------------------
 
 
 class PodDisruptionBudgetSpec(K8sModel):
-    minAvailable: IntOrPercent | None = None
-    maxUnavailable: IntOrPercent | None = None
+    minAvailable: IntOrPercentMax100 | None = None
+    maxUnavailable: IntOrPercentMax100 | None = None
     selector: LabelSelector | None = None
     unhealthyPodEvictionPolicy: Literal["IfHealthyBudget", "AlwaysAllow"] | None = None
 
@@ -397,9 +772,60 @@ class LimitRangeItem(K8sModel):
     defaultRequest: ResourceMap | None = None
     maxLimitRequestRatio: ResourceMap | None = None
 
+    @model_validator(mode="after")
+    def _rules(self) -> LimitRangeItem:
+        """``ValidateLimitRange``'s checks of one item, with upstream's messages."""
+        if self.type == "Pod":
+            for f in ("default", "defaultRequest"):
+                if getattr(self, f):
+                    raise FieldError((f,), "may not be specified when `type` is 'Pod'")
+        if self.type == "PersistentVolumeClaim" and "storage" not in (self.min or {}) \
+                and "storage" not in (self.max or {}):
+            raise FieldError(("min",), "either minimum or maximum storage value is required, "
+                                       "but neither was provided")
+        mins, maxs = self.min or {}, self.max or {}
+        defs, reqs = self.default or {}, self.defaultRequest or {}
+        ratios = self.maxLimitRequestRatio or {}
+        for k in dict.fromkeys([*maxs, *mins, *defs, *reqs, *ratios]):
+            lo, hi, d, r = mins.get(k), maxs.get(k), defs.get(k), reqs.get(k)
+            ratio = ratios.get(k)
+            if lo is not None and hi is not None and qty(lo) > qty(hi):
+                raise FieldError(("min", k), f"min value {lo} is greater than max value {hi}")
+            if r is not None and lo is not None and qty(lo) > qty(r):
+                raise FieldError(("defaultRequest", k),
+                                 f"min value {lo} is greater than default request value {r}")
+            if r is not None and hi is not None and qty(r) > qty(hi):
+                raise FieldError(("defaultRequest", k),
+                                 f"default request value {r} is greater than max value {hi}")
+            if r is not None and d is not None and qty(r) > qty(d):
+                raise FieldError(("defaultRequest", k), f"default request value {r} is greater "
+                                                        f"than default limit value {d}")
+            if d is not None and lo is not None and qty(lo) > qty(d):
+                raise FieldError(("default", k), f"min value {lo} is greater than default value {d}")
+            if d is not None and hi is not None and qty(d) > qty(hi):
+                raise FieldError(("default", k), f"default value {d} is greater than max value {hi}")
+            if ratio is not None and qty(ratio) < Quantity.from_value(1):
+                raise FieldError(("maxLimitRequestRatio", k), f"ratio {ratio} is less than 1")
+            if ratio is not None and lo is not None and hi is not None and qty(lo).nanos > 0:
+                limit = qty(hi).as_fraction() / qty(lo).as_fraction()
+                if qty(ratio).as_fraction() > limit:
+                    raise FieldError(("maxLimitRequestRatio", k),
+                                     f"ratio {ratio} is greater than max/min = {float(limit):f}")
+        return self
+
 
 class LimitRangeSpec(K8sModel):
     limits: list[LimitRangeItem]
+
+    @model_validator(mode="after")
+    def _unique_types(self) -> LimitRangeSpec:
+        seen: set[str] = set()
+        for i, item in enumerate(self.limits):
+            if item.type in seen:
+                raise FieldError(("limits", i, "type"), "Duplicate value", value=item.type,
+                                 has_value=True)
+            seen.add(item.type)
+        return self
 
 
 class VPAContainerResourcePolicy(K8sModel):
@@ -410,6 +836,15 @@ class VPAContainerResourcePolicy(K8sModel):
     controlledResources: list[str] | None = None
     controlledValues: Literal["RequestsAndLimits", "RequestsOnly"] | None = None
 
+    @model_validator(mode="after")
+    def _min_le_max(self) -> VPAContainerResourcePolicy:
+        for k, lo in (self.minAllowed or {}).items():
+            hi = (self.maxAllowed or {}).get(k)
+            if hi is not None and qty(lo) > qty(hi):
+                raise FieldError(("minAllowed", k), f"must be <= maxAllowed.{k} ({hi})", value=lo,
+                                 has_value=True)
+        return self
+
 
 class VPAResourcePolicy(K8sModel):
     containerPolicies: list[VPAContainerResourcePolicy] | None = None
@@ -417,7 +852,7 @@ class VPAResourcePolicy(K8sModel):
 
 class VPAUpdatePolicy(K8sModel):
     updateMode: Literal["Off", "Initial", "Recreate", "InPlaceOrRecreate", "Auto"] | None = None
-    minReplicas: int | None = None
+    minReplicas: int | None = Field(None, ge=0, le=INT32_MAX)
     evictionRequirements: list[dict[str, Any]] | None = None
 
 

@@ -8,7 +8,10 @@ value (and the line, when the YAML says where the field is).
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -19,6 +22,16 @@ from pydantic import ValidationError
 
 from capacity.errors import ScenarioError
 from capacity.scenario.model import Scenario
+from capacity.scenario.rules import MAX_RPS, FieldError
+
+#: A scenario is a page or two of YAML; these bounds refuse what is no scenario at all
+#: (a log file by mistake, a billion-laughs document) before it takes memory or time.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+#: Trace and price files: large traces are fine, a disk image is not.
+MAX_DATA_FILE_BYTES = 2 * 1024**3
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def _display(path: Path) -> str:
@@ -29,23 +42,158 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    shown = _display(path)
-    if not path.exists():
-        raise ScenarioError("file not found", file=shown)
-    if path.is_dir():
-        raise ScenarioError("is a directory, not a scenario file", file=shown)
-    text = path.read_text(encoding="utf-8")
+def read_text_file(path: Path, shown: str, what: str = "file",
+                   max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of ``path``, or a one-line :class:`ScenarioError` saying why not."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
+        if not path.exists():
+            raise ScenarioError(f"{what} not found", file=shown)
+        if path.is_dir():
+            raise ScenarioError(f"is a directory, not a {what}", file=shown)
+        if not path.is_file():
+            raise ScenarioError(f"is not a regular file, so not a {what}", file=shown)
+        if path.stat().st_size > max_bytes:
+            raise ScenarioError(f"is larger than {max_bytes // 1024**2} MiB, too large for a "
+                                f"{what}", file=shown)
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(f"cannot be read ({e.strerror or e})", file=shown) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError(f"is UTF-16 text; save the {what} as UTF-8", file=shown)
+    if b"\x00" in raw:
+        raise ScenarioError(f"is a binary file, not a {what}", file=shown)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ScenarioError(f"is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+                            f"save the {what} as UTF-8", file=shown, line=line) from None
+    return text.removeprefix("\ufeff")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps a malformed date or an oversized integer as the string it is.
+
+    PyYAML turns ``2026-13-45T99:00:00`` into a ``datetime`` and fails with a bare
+    ValueError; as a string it reaches the model, which names the field and the rule.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # more digits than int() converts
+            raise yaml.constructor.ConstructorError(
+                None, None, "integer with too many digits", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _check_depth(text: str, shown: str) -> None:
+    """Nesting deeper than :data:`MAX_DEPTH`, found from the event stream (the composer
+    recurses, so it would overflow the stack on 3,000 nested lists)."""
+    depth = 0
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(ev, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ScenarioError(f"YAML nested more than {MAX_DEPTH} levels deep", file=shown,
+                                    line=ev.start_mark.line + 1)
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_nodes(root: yaml.Node, shown: str) -> None:
+    """Duplicate keys (naming both lines) and documents that explode through aliases."""
+    expanded: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        # Depth is bounded by _check_depth, so recursion is safe; aliases share nodes,
+        # and the memo counts each shared node's expansion once per use.
+        key = id(node)
+        if key in expanded:
+            return expanded[key]
+        expanded[key] = 1  # a cycle through an anchor counts once
+        n = 1
+        if isinstance(node, yaml.MappingNode):
+            n += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            n += sum(size(v) for v in node.value)
+        expanded[key] = min(n, MAX_NODES + 1)
+        return expanded[key]
+
+    if size(root) > MAX_NODES:
+        raise ScenarioError(f"YAML has more than {MAX_NODES} values once its aliases are "
+                            "expanded", file=shown)
+
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if (k.tag, k.value) in first:
+                        raise ScenarioError(
+                            f"duplicate key {k.value!r} (lines {first[(k.tag, k.value)]} and "
+                            f"{line}): YAML would keep the second silently",
+                            file=shown, line=line, path=_loc_text((*loc, k.value)) or None)
+                    first[(k.tag, k.value)] = line
+                    stack.append((v, (*loc, k.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(node.value))
+
+
+def _yaml_error(e: yaml.YAMLError, text: str, shown: str) -> ScenarioError:
+    if isinstance(e, yaml.MarkedYAMLError):
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         problem = e.problem or e.context or "invalid YAML"
-        raise ScenarioError(f"YAML syntax error: {problem}", file=shown, line=line) from None
-    except yaml.YAMLError as e:  # pragma: no cover - PyYAML always marks its errors
-        raise ScenarioError(f"YAML syntax error: {e}", file=shown) from None
+    elif isinstance(e, yaml.reader.ReaderError):
+        line = text[: e.position].count("\n") + 1
+        problem = f"character {e.character!r} is not allowed in YAML"
+    else:  # pragma: no cover - PyYAML marks its other errors
+        line, problem = None, str(e)
+    return ScenarioError(f"YAML syntax error: {' '.join(str(problem).split())}", file=shown,
+                         line=line)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[Any, yaml.Node | None]:
+    """Data and node tree of one YAML document, with the limits and duplicate-key rule."""
+    try:
+        _check_depth(text, shown)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, None
+            _check_nodes(node, shown)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as e:
+        raise _yaml_error(e, text, shown) from None
+    except RecursionError:  # pragma: no cover - _check_depth bounds the nesting
+        raise ScenarioError("YAML nested too deeply", file=shown) from None
+    return data, node
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    shown = _display(path)
+    text = read_text_file(path, shown, "scenario file")
+    data, node = parse_yaml(text, shown)
     if data is None:
         raise ScenarioError("file is empty: a scenario needs at least name, workload and load",
                             file=shown)
@@ -104,6 +252,10 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[t
         if not isinstance(parent, str):
             raise ScenarioError("must be a path to another scenario file", file=_display(path),
                                 path="extends", value=parent, has_value=True,
+                                line=_line_of(node, ("extends",)))
+        if not parent.lower().endswith(YAML_SUFFIXES):
+            raise ScenarioError("must name a YAML scenario file (.yaml or .yml)",
+                                file=_display(path), path="extends", value=parent, has_value=True,
                                 line=_line_of(node, ("extends",)))
         base_path = path.parent / parent
         if not base_path.exists():
@@ -171,24 +323,29 @@ def _field_from_message(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...]
     return loc, msg
 
 
-def validation_error(e: ValidationError, file: str | None, node: yaml.Node | None) -> ScenarioError:
-    """The first pydantic error as a one-line :class:`ScenarioError`."""
-    err = e.errors()[0]
+def error_details(err: dict[str, Any]) -> tuple[tuple[Any, ...], str, Any, bool]:
+    """(field path, rule, value, whether to show the value) of one pydantic error."""
     loc = _clean_loc(tuple(err.get("loc", ())))
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        return (*loc, *cause.loc), cause.rule, cause.value, cause.has_value
+    value = err.get("input")
     if err.get("type") == "value_error":
         loc, rule = _field_from_message(loc, _message(err))
-        value = err.get("input")
-        scalar = not isinstance(value, dict | list) and "got " not in rule
-        return ScenarioError(rule, file=file, path=_loc_text(loc) or None, value=value,
-                             has_value=scalar, line=_line_of(node, loc) if node else None)
+        return loc, rule, value, not isinstance(value, dict | list) and "got " not in rule
     has_value = err.get("type") not in ("missing",) and "input" in err
-    value = err.get("input")
     if isinstance(value, dict | list):
         has_value = err.get("type") != "extra_forbidden" and not isinstance(value, dict)
     if err.get("type") == "extra_forbidden":
         has_value = False
-    return ScenarioError(_message(err), file=file, path=_loc_text(loc) or None,
-                         value=value, has_value=has_value, line=_line_of(node, loc) if node else None)
+    return loc, _message(err), value, has_value
+
+
+def validation_error(e: ValidationError, file: str | None, node: yaml.Node | None) -> ScenarioError:
+    """The first pydantic error as a one-line :class:`ScenarioError`."""
+    loc, rule, value, has_value = error_details(e.errors()[0])
+    return ScenarioError(rule, file=file, path=_loc_text(loc) or None, value=value,
+                         has_value=has_value, line=_line_of(node, loc) if node else None)
 
 
 def scenario_from_dict(data: dict[str, Any], file: str | None = None) -> Scenario:
@@ -202,8 +359,10 @@ def scenario_from_dict(data: dict[str, Any], file: str | None = None) -> Scenari
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file.
 
-    Raises :class:`ScenarioError` for a missing file, YAML errors (with the line), an
-    ``extends`` cycle, and any rule of the scenario format.
+    Raises :class:`ScenarioError` for a missing, unreadable, binary or non-UTF-8 file,
+    YAML errors (with the line), duplicate keys (with both lines), YAML beyond the depth
+    and size limits, an ``extends`` cycle or non-YAML target, any rule of the scenario
+    format, and trace or price files that are missing, not text, or hold non-finite values.
     """
     p = Path(path)
     data, origins = _resolve(p, ())
@@ -213,24 +372,101 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = _clean_loc(tuple(err.get("loc", ())))
+        loc = error_details(e.errors()[0])[0]
         owner, owner_node = origins.get(loc[:1], (p.resolve(), node)) if loc else (p.resolve(), node)
         raise validation_error(e, _display(owner), owner_node) from None
+    except RecursionError:  # an alias that contains itself
+        raise ScenarioError("YAML refers to itself through an alias", file=shown) from None
     _check_files(scenario, shown)
     scenario._source = str(p)
     return scenario
 
 
 def _check_files(scenario: Scenario, shown: str) -> None:
+    """The trace and price files exist, are text, and hold finite numbers."""
     tr = scenario.load.trace
-    if tr is not None and not Path(tr.path).exists():
-        raise ScenarioError("trace file not found", file=shown, path="load.trace.path",
-                            value=_display(Path(tr.path)), has_value=True)
+    if tr is not None:
+        tp = Path(tr.path)
+        if not tp.exists():
+            raise ScenarioError("trace file not found", file=shown, path="load.trace.path",
+                                value=_display(tp), has_value=True)
+        _check_trace(scenario, tp)
     pf = scenario.pricing.file
-    if pf is not None and not Path(pf).exists():
-        raise ScenarioError("price file not found", file=shown, path="pricing.file",
-                            value=_display(Path(pf)), has_value=True)
+    if pf is not None:
+        pp = Path(pf)
+        if not pp.exists():
+            raise ScenarioError("price file not found", file=shown, path="pricing.file",
+                                value=_display(pp), has_value=True)
+        text = read_text_file(pp, _display(pp), "price file", MAX_FILE_BYTES)
+        if pp.suffix.lower() != ".json":
+            data, _ = parse_yaml(text, _display(pp))
+        else:
+            try:
+                data = json.loads(text)
+            except (json.JSONDecodeError, RecursionError) as e:
+                raise ScenarioError(f"price file syntax error: {' '.join(str(e).split())}",
+                                    file=_display(pp)) from None
+        if not isinstance(data, dict):
+            raise ScenarioError("a price file must be a mapping of price fields",
+                                file=_display(pp))
+
+
+def _bad_number(text: str) -> str | None:
+    """Why a number in a data file cannot be used: not finite (NaN, inf), or None."""
+    try:
+        x = float(text)
+    except ValueError:
+        return None  # not a number: the trace reader names the row and the rule
+    return None if math.isfinite(x) else "must be a finite number"
+
+
+def _check_trace(scenario: Scenario, path: Path) -> None:
+    """A trace is a text file whose numbers are finite and whose rates stay within the cap."""
+    tr = scenario.load.trace
+    assert tr is not None
+    shown = _display(path)
+    text = read_text_file(path, shown, "trace file", MAX_DATA_FILE_BYTES)
+    columns = {tr.valueColumn, *(e.column for e in scenario.load.externalMetrics if e.column)}
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return  # the trace reader says what is wrong with it
+        result = (doc.get("data") or {}).get("result") if isinstance(doc, dict) else None
+        for i, series in enumerate(result if isinstance(result, list) else []):
+            values = series.get("values") if isinstance(series, dict) else None
+            for j, pair in enumerate(values if isinstance(values, list) else []):
+                if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
+                    why = _bad_number(pair[1])
+                    if why:
+                        raise ScenarioError(why, file=shown,
+                                            path=f"data.result[{i}].values[{j}]",
+                                            value=pair[1], has_value=True)
+        return
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        return
+    header = [h.strip() for h in header]
+    index = {c: header.index(c) for c in columns if c in header}
+    for row in rows:
+        for col, k in index.items():
+            if k < len(row):
+                cell = row[k].strip()
+                why = _bad_number(cell)
+                if why is None and col == tr.valueColumn and _finite_float(cell) * tr.scale > MAX_RPS:
+                    why = f"must be at most {MAX_RPS:g} once scaled (the cap on offered load)"
+                if why:
+                    raise ScenarioError(f"column {col!r} {why}", file=f"{shown}:{rows.line_num}",
+                                        value=cell, has_value=True)
+
+
+def _finite_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        return 0.0
+    return x if math.isfinite(x) else 0.0
 
 
 def _without_required(node: Any) -> Any:

@@ -10,10 +10,13 @@ Durations are strings like ``15s`` or numbers of seconds; quantities follow Kube
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,10 +42,34 @@ from capacity.scenario.kubernetes import (
     Toleration,
     VerticalPodAutoscalerSpec,
 )
+from capacity.scenario.rules import (
+    INT32_MAX,
+    MAX_FACTOR,
+    MAX_NODES,
+    MAX_PRICE,
+    MAX_RPS,
+    FieldError,
+)
+
+#: Replications per scenario: beyond this the 95% intervals no longer narrow in any way
+#: that matters, and the seeds alone would take minutes to spawn.
+MAX_RUNS = 10_000
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """Base of our own sections: unknown fields are errors, floats are finite."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be > 0")
+    return seconds
+
+
+#: A duration that must be > 0: a period of 0 s would never advance the clock.
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 
 
 def _percent(value: Any) -> float:
@@ -113,13 +140,28 @@ class Distribution(Model):
                 raise ValueError(f"a {self.type} distribution needs {', '.join(need)}")
         if self.type == "uniform" and self.max < self.min:  # type: ignore[operator]
             raise ValueError("max must be >= min")
-        if self.type == "lognormal" and self.p95 < self.median:  # type: ignore[operator]
-            raise ValueError("p95 must be >= median")
+        if self.type == "lognormal":
+            if self.median <= 0:  # type: ignore[operator]
+                raise ValueError("median must be > 0 for a lognormal distribution")
+            if self.p95 < self.median:  # type: ignore[operator]
+                raise ValueError("p95 must be >= median")
+            # Wider than this, the mean (and the tail the simulation draws) is astronomical.
+            if self.p95 > 1e6 * self.median:  # type: ignore[operator]
+                raise ValueError(f"p95 must be at most 1e6 times the median ({self.median:g}s)")
         return self
+
+    def p95_seconds(self) -> float:
+        """A high quantile in seconds (the 95th; the maximum of a uniform)."""
+        if self.type == "constant":
+            return float(self.value)  # type: ignore[arg-type]
+        if self.type == "uniform":
+            return float(self.max)  # type: ignore[arg-type]
+        if self.type == "exponential":
+            return 2.995732273553991 * float(self.mean)  # type: ignore[arg-type]  # -ln(0.05)
+        return float(self.p95)  # type: ignore[arg-type]
 
     def mean_seconds(self) -> float:
         """Expected value in seconds."""
-        import math
 
         if self.type == "constant":
             return float(self.value)  # type: ignore[arg-type]
@@ -132,7 +174,6 @@ class Distribution(Model):
 
     def lognormal_params(self) -> tuple[float, float]:
         """(mu, sigma) of the underlying normal for a lognormal distribution."""
-        import math
 
         median = max(float(self.median or 0.0), 1e-9)
         p95 = max(float(self.p95 or median), median)
@@ -142,15 +183,37 @@ class Distribution(Model):
 # --- simulation -----------------------------------------------------------------------
 
 
+def _start_time(value: Any) -> Any:
+    """An ISO 8601 date and time (YAML may already have read it as one)."""
+    if isinstance(value, _dt.datetime | _dt.date):
+        value = value.isoformat()
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time such as 2026-01-05T00:00:00")
+    try:
+        _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date and time such as 2026-01-05T00:00:00") from None
+    return value
+
+
 class Simulation(Model):
-    duration: Duration = 7 * 86400.0
-    runs: int = Field(1, ge=1)
-    seed: int | None = Field(0, ge=0)
+    duration: PositiveDuration = 7 * 86400.0
+    runs: int = Field(1, ge=1, le=MAX_RUNS)
+    seed: int | None = Field(0, ge=0, le=2**64 - 1)
     warmup: Duration = 0.0
-    startTime: str | None = Field(
+    startTime: Annotated[str | None, BeforeValidator(_start_time)] = Field(
         None, description="Wall-clock start, e.g. '2026-01-05T00:00:00' (a Monday); "
         "only the weekday and hour matter for diurnal loads. Default: a Monday 00:00."
     )
+
+    @model_validator(mode="after")
+    def _warmup(self) -> Simulation:
+        if self.warmup >= self.duration:
+            raise FieldError(("warmup",), f"must be shorter than duration ({self.duration:g}s)",
+                             value=self.warmup, has_value=True)
+        return self
 
 
 # --- controllers ----------------------------------------------------------------------
@@ -159,30 +222,30 @@ class Simulation(Model):
 class KubeControllerManager(Model):
     """kube-controller-manager settings (component-config names). Unset = upstream default."""
 
-    horizontalPodAutoscalerSyncPeriod: Duration = 15.0
+    horizontalPodAutoscalerSyncPeriod: PositiveDuration = 15.0
     horizontalPodAutoscalerTolerance: float = Field(0.1, ge=0)
     horizontalPodAutoscalerDownscaleStabilizationWindow: Duration = 300.0
     horizontalPodAutoscalerCPUInitializationPeriod: Duration = 300.0
     horizontalPodAutoscalerInitialReadinessDelay: Duration = 30.0
-    nodeMonitorPeriod: Duration = 5.0
-    nodeMonitorGracePeriod: Duration | None = Field(
+    nodeMonitorPeriod: PositiveDuration = 5.0
+    nodeMonitorGracePeriod: PositiveDuration | None = Field(
         None, description="Default 40s before Kubernetes 1.32, 50s from 1.32."
     )
     nodeStartupGracePeriod: Duration = 60.0
     nodeEvictionRate: float = Field(0.1, ge=0)
     secondaryNodeEvictionRate: float = Field(0.01, ge=0)
-    largeClusterSizeThreshold: int = Field(50, ge=0)
+    largeClusterSizeThreshold: int = Field(50, ge=0, le=INT32_MAX)
     unhealthyZoneThreshold: float = Field(0.55, ge=0, le=1)
     podEvictionTimeout: Duration | None = None
 
 
 class KubeApiserver(Model):
-    defaultNotReadyTolerationSeconds: int = Field(300, ge=0)
-    defaultUnreachableTolerationSeconds: int = Field(300, ge=0)
+    defaultNotReadyTolerationSeconds: int = Field(300, ge=0, le=2**63 - 1)
+    defaultUnreachableTolerationSeconds: int = Field(300, ge=0, le=2**63 - 1)
 
 
 class Kubelet(Model):
-    nodeLeaseDurationSeconds: int = Field(40, ge=1)
+    nodeLeaseDurationSeconds: int = Field(40, ge=1, le=INT32_MAX)
 
 
 class MetricsServer(Model):
@@ -204,14 +267,14 @@ class Scheduler(Model):
 
 class ClusterAutoscaler(Model):
     enabled: bool = True
-    scanInterval: Duration = 10.0
+    scanInterval: PositiveDuration = 10.0
     scaleDownUnneededTime: Duration = 600.0
     scaleDownDelayAfterAdd: Duration = 600.0
     scaleDownDelayAfterDelete: Duration = 0.0
     scaleDownDelayAfterFailure: Duration = 180.0
     scaleDownUtilizationThreshold: float = Field(0.5, ge=0, le=1)
     maxNodeProvisionTime: Duration = 900.0
-    maxGracefulTerminationSec: int = 600
+    maxGracefulTerminationSec: int = Field(600, ge=0, le=INT32_MAX)
     maxPodEvictionTime: Duration = 120.0
     provisioningDelay: Distribution = Field(
         default_factory=lambda: Distribution(type="lognormal", median=90.0, p95=180.0),
@@ -256,42 +319,71 @@ class Background(Model):
 
 
 class NodePoolAutoscaling(Model):
-    minNodes: int = Field(0, ge=0)
-    maxNodes: int = Field(ge=0)
+    minNodes: int = Field(0, ge=0, le=MAX_NODES)
+    maxNodes: int = Field(ge=0, le=MAX_NODES)
+
+    @model_validator(mode="after")
+    def _order(self) -> NodePoolAutoscaling:
+        if self.maxNodes < self.minNodes:
+            raise ValueError(f"maxNodes must be >= minNodes ({self.minNodes}), got {self.maxNodes}")
+        return self
 
 
 class NodePool(Model):
-    name: str
+    name: str = Field(min_length=1)
     instanceType: str | None = None
     allocatable: ResourceMap = Field(
         description="Allocatable per node: cpu, memory, pods, ephemeral-storage."
     )
-    nodesPerZone: int = Field(1, ge=0)
+    nodesPerZone: int = Field(1, ge=0, le=MAX_NODES)
     zones: list[str] | None = Field(None, description="Zones of this pool; default all zones.")
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
     spot: bool = False
-    pricePerHour: float | None = Field(None, ge=0, description="Node price per hour.")
+    pricePerHour: float | None = Field(None, ge=0, le=MAX_PRICE, description="Node price per hour.")
     autoscaling: NodePoolAutoscaling | None = None
     background: Background | None = Field(
         None, description="CPU and memory requests and CPU use of other tenants per node.")
 
 
 class Cluster(Model):
-    zones: list[str] = Field(min_length=1)
+    zones: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     nodePools: list[NodePool] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _zones(self) -> Cluster:
+        for i, z in enumerate(self.zones):
+            if z in self.zones[:i]:
+                raise FieldError(("zones", i), "zone names must be unique", value=z, has_value=True)
         names = set()
-        for p in self.nodePools:
+        for i, p in enumerate(self.nodePools):
             if p.name in names:
                 raise ValueError(f"node pool names must be unique, {p.name!r} appears twice")
             names.add(p.name)
-            for z in p.zones or []:
+            for j, z in enumerate(p.zones or []):
                 if z not in self.zones:
-                    raise ValueError(f"node pool {p.name!r} names zone {z!r}, not in cluster.zones")
+                    raise FieldError(("nodePools", i, "zones", j),
+                                     f"node pool {p.name!r} names zone {z!r}, not in cluster.zones")
+        if self.max_nodes() > MAX_NODES:
+            raise FieldError(("nodePools",), f"at most {MAX_NODES} nodes (Kubernetes' documented "
+                             f"limit per cluster), got {self.max_nodes()} at the pools' largest")
+        if self.max_nodes() == 0:
+            raise FieldError(("nodePools",), "the cluster has no nodes: give a pool nodesPerZone "
+                                             ">= 1 or autoscaling.maxNodes >= 1")
         return self
+
+    def pool_zones(self, pool: NodePool) -> list[str]:
+        return list(pool.zones or self.zones)
+
+    def initial_nodes(self, pool: NodePool) -> list[str]:
+        """Names of the pool's nodes at the start, as the simulation names them."""
+        return [f"{pool.name}-{z}-{i}" for z in self.pool_zones(pool)
+                for i in range(pool.nodesPerZone)]
+
+    def max_nodes(self) -> int:
+        """Nodes of all pools at their largest (initial, or the autoscaler's maxNodes)."""
+        return sum(max(p.nodesPerZone * len(self.pool_zones(p)),
+                       p.autoscaling.maxNodes if p.autoscaling else 0) for p in self.nodePools)
 
 
 # --- namespace ------------------------------------------------------------------------
@@ -342,7 +434,8 @@ class Demand(Model):
     """
 
     container: str | None = Field(None, description="Serving container; default the first.")
-    cpuPerRequest: float = Field(gt=0, description="CPU-seconds of work per request (mean).")
+    cpuPerRequest: float = Field(gt=0, le=3600,
+                                 description="CPU-seconds of work per request (mean).")
     serviceTimeCV: float = Field(
         1.0, ge=0, le=10,
         description="Coefficient of variation of the work per request: 1 exponential "
@@ -350,10 +443,10 @@ class Demand(Model):
     latency: Duration = Field(
         0.1, description="Time per request that needs no CPU (I/O, downstream calls).")
     concurrency: int | None = Field(
-        None, ge=1, description="Requests the pod works on at once (workers, threads); each "
+        None, ge=1, le=INT32_MAX, description="Requests the pod works on at once (workers, threads); each "
                                 "uses at most one core. Absent: processor sharing.")
     queueLimit: int | None = Field(
-        None, ge=0, description="Requests that may wait beyond `concurrency` (with no "
+        None, ge=0, le=INT32_MAX, description="Requests that may wait beyond `concurrency` (with no "
                                 "concurrency: the most requests in the pod); more are "
                                 "rejected with 503. Absent: unbounded.")
     timeout: Duration | None = Field(
@@ -366,7 +459,7 @@ class Demand(Model):
     baseMemory: QuantityStr = "0"
     memoryPerInflightRequest: QuantityStr = "0"
     maxRequestsPerSecondPerPod: float | None = Field(
-        None, gt=0, description="A per-pod rate limit: requests beyond it are rejected at once.")
+        None, gt=0, le=MAX_RPS, description="A per-pod rate limit: requests beyond it are rejected at once.")
     startupCpu: QuantityStr | None = Field(
         None, description="CPU while starting and before Ready (default baseCpu)."
     )
@@ -379,7 +472,7 @@ class Demand(Model):
 
 
 class Workload(Model):
-    name: str
+    name: str = Field(min_length=1)
     deployment: DeploymentSpec
     runtimeClass: RuntimeClass | None = None
     startup: Startup = Field(default_factory=Startup)
@@ -400,7 +493,7 @@ class MaintenanceWave(Model):
     start: Duration
     pools: list[str] | None = None
     surgeNode: bool = False
-    parallelism: int = Field(1, ge=1)
+    parallelism: int = Field(1, ge=1, le=MAX_NODES)
     nodeUpgradeTime: Distribution = Field(default_factory=lambda: Distribution(value=300.0))
     drainTimeout: Duration | None = None
 
@@ -421,12 +514,13 @@ class Disruption(Model):
 class Diurnal(Model):
     """Weekday/weekend daily curve: ``min`` at night, ``max`` at ``peakHour``."""
 
-    min: float = Field(ge=0)
-    max: float = Field(ge=0)
+    min: float = Field(ge=0, le=MAX_RPS)
+    max: float = Field(ge=0, le=MAX_RPS)
     peakHour: float = Field(14.0, ge=0, lt=24)
-    weekendFactor: float = Field(0.5, ge=0, description="Weekend level relative to weekdays.")
+    weekendFactor: float = Field(0.5, ge=0, le=MAX_FACTOR,
+                                 description="Weekend level relative to weekdays.")
     sharpness: float = Field(
-        1.0, gt=0, description="Curve exponent: 1 = cosine; >1 narrows the peak."
+        1.0, gt=0, le=100, description="Curve exponent: 1 = cosine; >1 narrows the peak."
     )
 
     @model_validator(mode="after")
@@ -438,26 +532,26 @@ class Diurnal(Model):
 
 class Step(Model):
     at: Duration
-    rps: float = Field(ge=0)
+    rps: float = Field(ge=0, le=MAX_RPS)
 
 
 class Spike(Model):
     at: Duration
     duration: Duration
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_FACTOR)
 
 
 class RandomSpikes(Model):
-    perDay: float = Field(ge=0)
+    perDay: float = Field(ge=0, le=86400)
     duration: Distribution = Field(default_factory=lambda: Distribution(value=300.0))
-    factor: float = Field(3.0, gt=0)
+    factor: float = Field(3.0, gt=0, le=MAX_FACTOR)
 
 
 class Noise(Model):
     """Multiplicative lognormal noise with coefficient of variation ``cv``, redrawn every ``interval``."""
 
-    cv: float = Field(ge=0)
-    interval: Duration = 60.0
+    cv: float = Field(ge=0, le=10)
+    interval: PositiveDuration = 60.0
 
 
 class Trace(Model):
@@ -468,8 +562,9 @@ class Trace(Model):
         "perSecond", description="perSecond: value is rps; perMinute: count per minute; "
         "perInterval: count per row interval."
     )
-    resample: Duration | None = Field(None, description="Average into buckets of this length.")
-    scale: float = Field(1.0, gt=0)
+    resample: PositiveDuration | None = Field(
+        None, description="Average into buckets of this length.")
+    scale: float = Field(1.0, gt=0, le=1e6)
     startOffset: Duration = Field(0.0, description="Skip this much of the trace.")
     loop: bool = Field(True, description="Repeat the trace if the simulation is longer.")
 
@@ -482,13 +577,13 @@ class ExternalMetricSeries(Model):
     rate), or ``constant``.
     """
 
-    name: str
+    name: str = Field(min_length=1)
     selector: dict[str, str] | None = Field(
         None, description="Labels of the series; an HPA metric's selector.matchLabels must "
                           "be a subset of them.")
     column: str | None = None
-    fromLoad: float | None = Field(None, ge=0)
-    constant: float | None = Field(None, ge=0)
+    fromLoad: float | None = Field(None, ge=0, le=MAX_FACTOR)
+    constant: float | None = Field(None, ge=0, le=1e15)
 
     @model_validator(mode="after")
     def _one_source(self) -> ExternalMetricSeries:
@@ -502,7 +597,7 @@ class ExternalMetricSeries(Model):
 class Load(Model):
     """Offered load in requests per second: one base and optional modifiers."""
 
-    constant: float | None = Field(None, ge=0)
+    constant: float | None = Field(None, ge=0, le=MAX_RPS)
     diurnal: Diurnal | None = None
     steps: list[Step] | None = None
     trace: Trace | None = None
@@ -525,10 +620,15 @@ class Load(Model):
             )
         if self.resolution <= 0:
             raise ValueError("resolution must be > 0")
-        for e in self.externalMetrics:
+        for i, e in enumerate(self.externalMetrics):
             if e.column is not None and self.trace is None:
                 raise ValueError(f"externalMetrics {e.name!r} reads column {e.column!r}, "
                                  "which needs a load.trace")
+            if any(o.name == e.name and o.selector == e.selector
+                   for o in self.externalMetrics[:i]):
+                raise FieldError(("externalMetrics", i, "name"),
+                                 "names a series already declared (same name and selector)",
+                                 value=e.name, has_value=True)
         return self
 
 
@@ -544,7 +644,8 @@ class ScheduledNodeFailure(Model):
 class NodeFailures(Model):
     """Unplanned node failures: random (exponential with ``mtbf`` per node) and scheduled."""
 
-    mtbf: Duration | None = Field(None, description="Mean time between failures of one node.")
+    mtbf: PositiveDuration | None = Field(
+        None, description="Mean time between failures of one node.")
     repair: Distribution = Field(default_factory=lambda: Distribution(type="exponential", mean=3600.0))
     pools: list[str] | None = None
     scheduled: list[ScheduledNodeFailure] = Field(default_factory=list)
@@ -557,7 +658,8 @@ class ScheduledZoneOutage(Model):
 
 
 class ZoneFailures(Model):
-    mtbf: Duration | None = Field(None, description="Mean time between outages of one zone.")
+    mtbf: PositiveDuration | None = Field(
+        None, description="Mean time between outages of one zone.")
     duration: Distribution = Field(
         default_factory=lambda: Distribution(type="lognormal", median=3 * 3600.0, p95=10 * 3600.0)
     )
@@ -567,15 +669,16 @@ class ZoneFailures(Model):
 class ScheduledSpotReclaim(Model):
     at: Duration
     zone: str | None = Field(None, description="Zone of the reclaim; default the first with nodes.")
-    nodes: int = Field(1, ge=1, description="Spot nodes reclaimed at once.")
+    nodes: int = Field(1, ge=1, le=MAX_NODES, description="Spot nodes reclaimed at once.")
 
 
 class SpotPoolInterruptions(Model):
     pool: str
-    ratePerNodeDay: float = Field(0.0, ge=0, description="Per-node interruption hazard per day.")
+    ratePerNodeDay: float = Field(0.0, ge=0, le=86400,
+                                  description="Per-node interruption hazard per day.")
     scheduled: list[ScheduledSpotReclaim] = Field(default_factory=list)
     meanNodesPerReclaim: float = Field(
-        2.0, ge=1, description="A reclaim takes several nodes of the pool at once."
+        2.0, ge=1, le=MAX_NODES, description="A reclaim takes several nodes of the pool at once."
     )
     notice: Duration = 120.0
 
@@ -603,7 +706,7 @@ class AlertRule(Model):
 class Monitoring(Model):
     """Prometheus scraping and the seven alerts of the emitted PrometheusRule."""
 
-    scrapeInterval: Duration = 30.0
+    scrapeInterval: PositiveDuration = 30.0
     metricsPath: str = "/metrics"
     alerts: dict[AlertName, AlertRule] = Field(default_factory=dict)
 
@@ -616,13 +719,14 @@ OPENCOST_DEFAULT_SOURCE = "OpenCost public defaults (configs/default.json)"
 class Pricing(Model):
     """Prices per hour. Defaults: OpenCost's public default prices, in USD."""
 
-    currency: str = "USD"
-    cpuPerHour: float = Field(0.031611, ge=0, description="Per vCPU-hour.")
-    memoryGiBPerHour: float = Field(0.004237, ge=0, description="Per GiB-hour.")
-    spotCpuPerHour: float = Field(0.006655, ge=0)
-    spotMemoryGiBPerHour: float = Field(0.000892, ge=0)
-    storageGiBPerHour: float = Field(0.00005479452, ge=0)
-    nodes: dict[str, float] = Field(default_factory=dict, description="Price per node-hour by pool.")
+    currency: str = Field("USD", min_length=1)
+    cpuPerHour: float = Field(0.031611, ge=0, le=MAX_PRICE, description="Per vCPU-hour.")
+    memoryGiBPerHour: float = Field(0.004237, ge=0, le=MAX_PRICE, description="Per GiB-hour.")
+    spotCpuPerHour: float = Field(0.006655, ge=0, le=MAX_PRICE)
+    spotMemoryGiBPerHour: float = Field(0.000892, ge=0, le=MAX_PRICE)
+    storageGiBPerHour: float = Field(0.00005479452, ge=0, le=MAX_PRICE)
+    nodes: dict[str, Annotated[float, Field(ge=0, le=MAX_PRICE)]] = Field(
+        default_factory=dict, description="Price per node-hour by pool.")
     file: str | None = Field(None, description="A YAML/JSON price file overriding these fields.")
     source: str = OPENCOST_DEFAULT_SOURCE
 
@@ -645,7 +749,7 @@ class Objectives(Model):
         None, description="Share of offered requests answered without error, e.g. 99.9%.")
     latency: list[LatencyObjective] = Field(
         default_factory=list, description="e.g. [{threshold: 300ms, target: 99%}]")
-    monthlyBudget: float | None = Field(None, ge=0)
+    monthlyBudget: float | None = Field(None, ge=0, le=1e15)
 
 
 # --- the scenario -------------------------------------------------------------------------
@@ -656,7 +760,7 @@ _VERSION = re.compile(r"^1\.(\d+)$")
 class Scenario(Model):
     """A validated scenario. ``source`` is the file it came from (not a YAML field)."""
 
-    name: str
+    name: str = Field(min_length=1)
     description: str | None = None
     kubernetesVersion: str = "1.33"
     simulation: Simulation = Field(default_factory=Simulation)
@@ -697,7 +801,13 @@ class Scenario(Model):
         names = [c.name for c in self.workload.deployment.template.spec.containers]
         d = self.workload.demand
         if d.container is not None and d.container not in names:
-            raise ValueError(f"workload.demand.container {d.container!r} is not a container of the pod")
+            raise FieldError(("workload", "demand", "container"), "is not a container of the pod "
+                             f"(containers: {', '.join(names)})", value=d.container, has_value=True)
+        _check_autoscaling(self)
+        _check_references(self)
+        from capacity.scenario.limits import check_run_bounds
+
+        check_run_bounds(self)
         return self
 
     # --- derived ----------------------------------------------------------------------
@@ -726,6 +836,133 @@ class Scenario(Model):
     def serving_container(self) -> str:
         d = self.workload.demand
         return d.container or self.workload.deployment.template.spec.containers[0].name
+
+
+def _check_autoscaling(sc: Scenario) -> None:
+    """The HPA's rules that need the rest of the scenario (feature gates, containers,
+    the workload, the metrics the model serves)."""
+    from capacity.scenario.metrics import OBJECT_KINDS, OBJECT_METRICS, POD_METRICS
+
+    h = sc.autoscaling.horizontal
+    containers = [c.name for c in sc.workload.deployment.template.spec.containers]
+    base: tuple[str | int, ...] = ("autoscaling", "horizontal")
+    if h is not None:
+        ref = h.scaleTargetRef
+        if ref is not None and ref.kind != "Deployment":
+            raise FieldError((*base, "scaleTargetRef", "kind"), "must be Deployment (the "
+                             "simulation scales the workload's Deployment)", value=ref.kind,
+                             has_value=True)
+        if ref is not None and ref.name != sc.workload.name:
+            raise FieldError((*base, "scaleTargetRef", "name"), "must be the workload's name "
+                             f"({sc.workload.name!r})", value=ref.name, has_value=True)
+        # validateHorizontalPodAutoscalerSpec / validateMetrics (autoscaling validation).
+        if h.minReplicas == 0:
+            if not sc.feature_gate("HPAScaleToZero"):
+                raise FieldError((*base, "minReplicas"), "must be greater than or equal to 1 "
+                                 "(0 needs the HPAScaleToZero feature gate in "
+                                 "controllers.featureGates)", value=0, has_value=True)
+            if not h.has_object_or_external_metric():
+                raise FieldError((*base, "metrics"), "must specify at least one Object or "
+                                 "External metric to support scaling to zero replicas")
+        external = [e.name for e in sc.load.externalMetrics]
+        for i, m in enumerate(h.metrics or []):
+            at = (*base, "metrics", i)
+            if m.containerResource is not None and m.containerResource.container not in containers:
+                raise FieldError((*at, "containerResource", "container"), "is not a container of "
+                                 f"the pod (containers: {', '.join(containers)})",
+                                 value=m.containerResource.container, has_value=True)
+            if m.pods is not None and m.pods["metric"]["name"] not in POD_METRICS:
+                raise FieldError((*at, "pods", "metric", "name"), "is not a Pods metric the model "
+                                 f"produces (it serves: {', '.join(POD_METRICS)})",
+                                 value=m.pods["metric"]["name"], has_value=True)
+            if m.object is not None:
+                obj = m.object["describedObject"]
+                if obj["kind"] not in OBJECT_KINDS or obj["name"] != sc.workload.name:
+                    raise FieldError((*at, "object", "describedObject"), "the model serves "
+                                     "metrics of the workload's Service or Deployment named "
+                                     f"{sc.workload.name!r} only",
+                                     value=f"{obj['kind']}/{obj['name']}", has_value=True)
+                if m.object["metric"]["name"] not in OBJECT_METRICS:
+                    raise FieldError((*at, "object", "metric", "name"), "is not an Object metric "
+                                     f"the model produces (it serves: {', '.join(OBJECT_METRICS)})",
+                                     value=m.object["metric"]["name"], has_value=True)
+            if m.external is not None and m.external["metric"]["name"] not in external:
+                raise FieldError((*at, "external", "metric", "name"), "has no series: declare it "
+                                 "under load.externalMetrics (a trace column, a factor of the "
+                                 "load, or a constant)", value=m.external["metric"]["name"],
+                                 has_value=True)
+    v = sc.autoscaling.vertical
+    if v is not None and v.resourcePolicy is not None:
+        for i, cp in enumerate(v.resourcePolicy.containerPolicies or []):
+            if cp.containerName not in (None, "*", *containers):
+                raise FieldError(("autoscaling", "vertical", "resourcePolicy", "containerPolicies",
+                                  i, "containerName"), "is not a container of the pod "
+                                 f"(containers: {', '.join(containers)}, or *)",
+                                 value=cp.containerName, has_value=True)
+
+
+def _check_references(sc: Scenario) -> None:
+    """Pools, zones and nodes named by failures, maintenance and prices must exist."""
+    cl = sc.cluster
+    f = sc.failures
+    uses = []
+    if f.nodes is not None:
+        uses.append(("failures", "nodes"))
+    if f.zones is not None:
+        uses.append(("failures", "zones"))
+    if f.spot:
+        uses.append(("failures", "spot"))
+    if sc.disruption.maintenance:
+        uses.append(("disruption", "maintenance"))
+    if sc.pricing.nodes:
+        uses.append(("pricing", "nodes"))
+    if cl is None:
+        if uses:
+            raise FieldError(uses[0], "needs a cluster section (nodes and zones to act on)")
+        return
+    pools = {p.name: p for p in cl.nodePools}
+
+    def pool_ref(loc: tuple[str | int, ...], name: str) -> NodePool:
+        if name not in pools:
+            raise FieldError(loc, f"is not a node pool (pools: {', '.join(pools)})", value=name,
+                             has_value=True)
+        return pools[name]
+
+    if f.nodes is not None:
+        for i, name in enumerate(f.nodes.pools or []):
+            pool_ref(("failures", "nodes", "pools", i), name)
+        nodes = [n for p in cl.nodePools for n in cl.initial_nodes(p)]
+        for i, sf in enumerate(f.nodes.scheduled):
+            if sf.node not in nodes:
+                shown = ", ".join(nodes[:6]) + (", ..." if len(nodes) > 6 else "")
+                raise FieldError(("failures", "nodes", "scheduled", i, "node"),
+                                 f"is not a node of the cluster (nodes: {shown})", value=sf.node,
+                                 has_value=True)
+    if f.zones is not None:
+        for i, z in enumerate(f.zones.scheduled):
+            if z.zone not in cl.zones:
+                raise FieldError(("failures", "zones", "scheduled", i, "zone"),
+                                 f"is not a zone of the cluster (zones: {', '.join(cl.zones)})",
+                                 value=z.zone, has_value=True)
+    for i, sp in enumerate(f.spot):
+        pool = pool_ref(("failures", "spot", i, "pool"), sp.pool)
+        if not pool.spot:
+            raise FieldError(("failures", "spot", i, "pool"), "is not a spot pool (set spot: true "
+                             "on it, or interrupt a spot pool)", value=sp.pool, has_value=True)
+        for j, sr in enumerate(sp.scheduled):
+            if sr.zone is not None and sr.zone not in cl.pool_zones(pool):
+                raise FieldError(("failures", "spot", i, "scheduled", j, "zone"),
+                                 f"is not a zone of pool {pool.name!r} "
+                                 f"(zones: {', '.join(cl.pool_zones(pool))})", value=sr.zone,
+                                 has_value=True)
+    for i, wave in enumerate(sc.disruption.maintenance):
+        for j, name in enumerate(wave.pools or []):
+            pool_ref(("disruption", "maintenance", i, "pools", j), name)
+    types = {p.instanceType for p in cl.nodePools if p.instanceType}
+    for key in sc.pricing.nodes:
+        if key not in pools and key not in types:
+            raise FieldError(("pricing", "nodes", key), "is not a node pool or instance type "
+                             f"of the cluster (pools: {', '.join(pools)})")
 
 
 # Re-exported for type hints elsewhere.
