@@ -9,7 +9,7 @@ The pod (as §10 states it):
 
 * it works on at most ``workers`` requests at once (``inf``: processor sharing), the others
   wait FCFS; up to ``queue_limit`` may wait, an arrival beyond ``workers + queue_limit``
-  requests in the CPU queue is rejected at once;
+  requests in the CPU queue (``queue_limit`` without workers) is rejected at once;
 * the requests in service share ``cores`` cores, each at most one core (so with
   ``workers <= cores`` every request in service runs at full speed: FCFS M/G/K);
 * a request needs ``work`` CPU-seconds (exponential for ``cv = 1``, constant for ``cv = 0``,
@@ -148,7 +148,10 @@ class RefPod:
         return self.in_cpu_queue() + self.in_fixed if self.alive else 0
 
     def full(self) -> bool:
-        return self.in_cpu_queue() >= self.spec.workers + self.spec.queue_limit
+        """The CPU queue holds workers + queue_limit (queue_limit alone without workers)."""
+        k = self.spec.workers
+        cap = self.spec.queue_limit if k == INF else k + self.spec.queue_limit
+        return self.in_cpu_queue() >= cap
 
     # --- FCFS path: a worker each -------------------------------------------------------
     def take_worker(self, job: _Job) -> simpy.Event | None:

