@@ -82,8 +82,8 @@ def peak_findings(sc: Scenario) -> list[PeakFinding]:
         return out
     st = qm.steady_state(served_lam, d.cpuPerRequest, d.serviceTimeCV, cores, k, cap_n)
     tau = d.timeout if d.timeout is not None else math.inf
-    svc = d.cpuPerRequest * st.sigma
-    in_time = (float(qm.response_cdf(tau, d.latency, st.p_wait, st.theta, svc, st.svc_cv2))
+    pw, th, svc, cv2 = st.distribution(d.cpuPerRequest)
+    in_time = (float(qm.response_cdf(tau, d.latency, pw, th, svc, cv2))
                if tau != math.inf else 1.0)
     good = (served_lam / lam) * (1.0 - st.p_block) * in_time
     if o.availability is not None and good < o.availability:
@@ -94,8 +94,7 @@ def peak_findings(sc: Scenario) -> list[PeakFinding]:
             f"{1 - in_time:.3%}), below {o.availability:.4%}",
             f"raise {where}, the CPU limit or demand.queueLimit, or lower the objective"))
     for i, lo in enumerate(o.latency):
-        f = float(qm.response_cdf(min(lo.threshold, tau), d.latency, st.p_wait, st.theta, svc,
-                                  st.svc_cv2))
+        f = float(qm.response_cdf(min(lo.threshold, tau), d.latency, pw, th, svc, cv2))
         within = f / in_time if in_time > 0 else 0.0
         if within < lo.target:
             out.append(PeakFinding(

@@ -64,8 +64,8 @@ class ModelMetrics:
         st = cls.state
         if st is None or st.accepted <= 0:
             return p.fixed + p.work
-        return float(qm.response_quantile(q, p.fixed, st.p_wait, st.theta, p.work * st.sigma,
-                                          st.svc_cv2, iterations=40)[0])
+        pw, th, svc, cv2 = st.distribution(p.work)
+        return float(qm.response_quantile(q, p.fixed, pw, th, svc, cv2, iterations=40)[0])
 
     def get_raw_metric(self, metric_name: str, namespace: str, selector_labels: Any,
                        metric_selector: Any) -> tuple[dict[str, PodMetric], float]:
@@ -112,9 +112,8 @@ class ModelMetrics:
                 if c.fluid:
                     acc += w * (1.0 if t >= srv._fluid_t(c, max(c.backlog(now), 0.0)) else 0.0)
                 else:
-                    st = c.state
-                    acc += w * float(qm.response_cdf(t, p.fixed, st.p_wait, st.theta,
-                                                     p.work * st.sigma, st.svc_cv2))
+                    pw, th, svc, cv2 = c.state.distribution(p.work)
+                    acc += w * float(qm.response_cdf(t, p.fixed, pw, th, svc, cv2))
             return acc / total
 
         lo, hi = max(p.fixed, 1e-9), max(p.fixed, 1e-3) * 2

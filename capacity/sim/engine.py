@@ -272,49 +272,46 @@ class Model:
         return self.rate / self.n_ep if self.n_ep > 0 else 0.0
 
     def _node_cores(self, sn: Any, lam: float) -> dict[int, float]:
-        """Cores for requests of each serving pod on node ``sn`` at arrival rate ``lam``.
-
-        A busy pod can use its node's CPU that nobody else is using (CFS is work-conserving),
-        up to its limit, and at least its share by requests (``cpu.shares``) when everyone
-        wants CPU. Others' use is their mean: the background tenants' (never more than the
-        workload's demand leaves them, nor less than their share by requests when it does
-        not), the starting pods' and the other serving pods' ``baseCpu + rate x work`` (or
-        all their cores when overloaded). Then less the pod's own ``baseCpu``.
-        """
+        """Cores for requests of each serving pod on node ``sn`` at arrival rate ``lam``
+        (see :meth:`_cores_from`)."""
         serving = [q for q in sn.pods if q.mode == SERVING]
         uses = [self._predicted_use(q, lam) for q in serving]
-        others_use = sum(q.rate for q in sn.pods if q.mode == IDLE)
-        key = (sn.pool, lam, others_use, tuple(uses))
-        cores = self._cores_cache.get(key)
-        if cores is None:
-            cores = self._cores_from(sn, uses, others_use)
-            if len(self._cores_cache) > 256:
-                self._cores_cache.clear()
-            self._cores_cache[key] = cores
+        idle = sum(q.rate for q in sn.pods if q.mode == IDLE)
+        cores = self._cores_from(sn, uses, idle)
         return {id(q): c for q, c in zip(serving, cores, strict=True)}
 
     def _predicted_use(self, q: SimPod, lam: float) -> float:
-        c = q.cls
-        busy = lam * self.wl.cpu_per_request
-        if c is not None and c.m < busy:
-            busy = c.m
-        return self.wl.base_cpu + busy
+        """The CPU a serving pod wants at arrival rate ``lam``: its base and its requests'
+        work, up to its limit (not capped by the cores it gets, so the share below is a
+        fixed point, not an iteration)."""
+        return min(self.wl.base_cpu + lam * self.wl.cpu_per_request, self.wl.serving_limit_cpu)
 
-    def _cores_from(self, sn: Any, uses: list[float], others_use: float) -> tuple[float, ...]:
+    def _cores_from(self, sn: Any, uses: list[float], idle: float) -> tuple[float, ...]:
+        """CFS on one node (``cpu.shares`` by request, work-conserving).
+
+        Every tenant wants some CPU: the background tenants their ``usage``, the starting
+        pods their start-up CPU, the serving pods ``baseCpu + rate x work``. Their mean
+        use is the max-min fair (water-filling) split of the node's allocatable CPU
+        weighted by their requests. A busy serving pod can then use what the others leave,
+        at least its fair share of a node where everyone is busy, at most its limit; less
+        its own ``baseCpu``.
+        """
         wl = self.wl
         cl = self.cluster
         alloc = sn.node.allocatable.get("cpu", 0) / 1000.0
-        bg_use, bg_req = cl.background_usage(sn), cl.background_requests(sn)
-        ours = sum(uses) + others_use
-        req = wl.serving_request_cpu
-        total_req = bg_req + req * len(uses)
-        bg_share = alloc * bg_req / total_req if total_req > 0 else 0.0
-        bg_eff = min(bg_use, max(bg_share, alloc - ours))
-        guarantee = alloc * req / total_req if total_req > 0 else alloc
+        req = max(wl.serving_request_cpu, 0.002)  # CFS gives every cgroup some weight
+        bg_use, bg_req = cl.background_usage(sn), max(cl.background_requests(sn), 0.002)
+        demands = [bg_use, idle, *uses]
+        weights = [bg_req, req, *([req] * len(uses))]
+        share = waterfill(alloc, demands, weights)
+        total_w = sum(weights)
+        used = sum(share)
         out = []
-        for u in uses:
-            free = alloc - bg_eff - (ours - u)
-            avail = min(wl.serving_limit_cpu, max(guarantee, free))
+        for k, _ in enumerate(uses):
+            mine = share[2 + k]
+            fair = alloc * req / total_w
+            free = alloc - (used - mine)
+            avail = min(wl.serving_limit_cpu, max(fair, free))
             out.append(max(avail - wl.base_cpu, 0.0))
         return tuple(out)
 
@@ -335,7 +332,7 @@ class Model:
                 continue
             uses = tuple(self._predicted_use(q, lam) for q in pods)
             idle = sum(q.rate for q in sn.pods if q.mode == IDLE)
-            key = (sn.pool, idle, uses)
+            key = (sn.pool, sn.node.allocatable.get("cpu", 0), idle, uses)
             cores = self._cores_cache.get(key)
             if cores is None:
                 cores = self._cores_from(sn, list(uses), idle)
@@ -673,6 +670,9 @@ class Model:
         """The pod's node died: containers stop; the endpoint stays until NotReady is seen.
         Its requests in flight are lost (``dead_endpoint``)."""
         if p.mode != OFF:
+            if p.mode == SERVING and self.open_failures and self.env.now > self.warmup:
+                self.open_failures[-1].lost_requests += self.srv.inflight_of(p.cls,
+                                                                             self.env.now)
             self._set_mode(p, OFF, lost=True)
         if p.alive and p.endpoint:
             self.n_alive -= 1
@@ -1184,7 +1184,7 @@ class Model:
             rows = self.rec.column_arrays()["time"]
         res = srv.finish(rows)
         # Segments and online integrals sum in different orders: keep answered <= offered.
-        ig.served_requests = min(res.answered, ig.offered_requests)
+        ig.served_requests = max(min(res.answered - tot.inflight_lost, ig.offered_requests), 0.0)
         ig.errors = {"timeout": res.timeouts, "rejected": tot.rejected,
                      "no_endpoint": tot.no_endpoint, "dead_endpoint": tot.dead_endpoint}
         ig.inflight_seconds = tot.inflight_seconds
@@ -1222,6 +1222,27 @@ class Model:
             cols["error_rps"] = np.where(dt > 0, (lost + rows.get("timeouts", 0.0)) / dt, 0.0)
         cols["latency_p50"] = rows.get("latency_p50", np.full(len(t), np.nan))
         cols["latency_p99"] = rows.get("latency_p99", np.full(len(t), np.nan))
+
+
+def waterfill(capacity: float, demands: list[float], weights: list[float]) -> list[float]:
+    """Max-min fair split of ``capacity`` by ``weights``: each gets at most its demand, and
+    what the satisfied leave is shared by the others in proportion to their weights."""
+    out = [0.0] * len(demands)
+    active = [i for i, d in enumerate(demands) if d > 0]
+    left = capacity
+    while active and left > 0:
+        wsum = sum(weights[i] for i in active)
+        level = left / wsum
+        done = [i for i in active if demands[i] <= level * weights[i]]
+        if not done:
+            for i in active:
+                out[i] = level * weights[i]
+            break
+        for i in done:
+            out[i] = demands[i]
+            left -= demands[i]
+        active = [i for i in active if i not in done]
+    return out
 
 
 def start_hour_of_week(sc: Scenario) -> float:

@@ -32,7 +32,7 @@ exponential (``cv^2 = 1``), constant (0), a balanced-means two-phase hyperexpone
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -60,6 +60,16 @@ class QueueState:
     in_system: float
     busy_cores: float
     svc_cv2: float = 1.0
+    # When the wait is far from exponential (a finite queue near full), the time in the pod
+    # is one distribution of this mean (seconds) and squared CV; 0: use the parts above.
+    fit_mean: float = 0.0
+    fit_cv2: float = 1.0
+
+    def distribution(self, w: float) -> tuple[float, float, float, float]:
+        """(p_wait, theta, mean time in service, its cv^2) for :func:`response_cdf`."""
+        if self.fit_mean > 0:
+            return 0.0, 0.0, self.fit_mean, self.fit_cv2
+        return self.p_wait, self.theta, w * self.sigma, self.svc_cv2
 
     @property
     def mean_wait(self) -> float:
@@ -139,10 +149,12 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
     in_service = n_mean - n_wait
     sigma = in_service / (accepted * w)
     # Non-exponential work: the FCFS wait scales by (1 + cv^2)/2 (the chance to wait and
-    # the shared-core part are kept from the exponential chain; PS is insensitive).
-    mean_wait *= fcfs_wait_factor(cv)
+    # the shared-core part are kept from the exponential chain; PS is insensitive). Not
+    # for a finite queue at or above capacity: it is full whatever the variability.
+    factor = fcfs_wait_factor(cv) if (r < 1.0 or n_cap == INF) else 1.0
+    mean_wait *= factor
     theta = mean_wait / p_wait if p_wait > 0 else 0.0
-    n_system = in_service + accepted * mean_wait
+    n_system = min(in_service + accepted * mean_wait, n_cap)
     # Sharing cores (m below the workers, or no worker limit): an arrival that finds
     # ceil(m) or more requests in service shares; M/M/1-PS adds 2 rho / (2 - rho) to cv^2.
     svc_cv2 = cv2
@@ -154,8 +166,40 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
         rho_ps = min(r, 0.999999)
         zeta = min(max(p_share / rho_ps, 0.0), 1.0) if rho_ps > 0 else 0.0
         svc_cv2 = cv2 + zeta * 2.0 * rho_ps / (2.0 - rho_ps)
-    return QueueState(lam, accepted, p_block, min(p_wait, 1.0), theta, max(sigma, 1.0),
-                      n_system, accepted * w, svc_cv2)
+    st = QueueState(lam, accepted, p_block, min(p_wait, 1.0), theta, max(sigma, 1.0),
+                    n_system, accepted * w, svc_cv2)
+    if p_wait > 0 and K != INF and n_cap != INF:
+        st = _truncated_wait(st, r, int(n_cap) - int(K), m / w, factor, w)
+    return st
+
+
+def _truncated_wait(st: QueueState, r: float, span: int, rate: float, factor: float,
+                    w: float) -> QueueState:
+    """A finite queue: an arrival that waits has ``a`` = 1 .. span completions ahead of it
+    (truncated geometric of ratio ``r``), each at ``rate``: its wait is a mixture of
+    Erlangs, not exponential. When that mixture is far from exponential (a queue near
+    full: close to a constant wait), the whole time in the pod is represented by one
+    distribution with the exact mean and variance (see :func:`response_cdf`)."""
+    if span <= 0:
+        return st
+    if r < 1.0 and r**span < 1e-12:
+        return st  # the truncation does not matter: the exponential wait is exact
+    i = np.arange(span, dtype=float)
+    with np.errstate(over="ignore", under="ignore"):
+        logw = i * math.log(r) if r > 0 else np.where(i == 0, 0.0, -np.inf)
+        wt = np.exp(logw - logw.max())
+    wt /= wt.sum()
+    a = i + 1.0
+    ea, ea2 = float((wt * a).sum()), float((wt * a * a).sum())
+    ew = ea / rate * factor
+    ew2 = (ea2 + ea) / rate**2 * factor**2
+    cv2_w = ew2 / (ew * ew) - 1.0
+    if abs(cv2_w - 1.0) < 0.05:
+        return st
+    svc = w * st.sigma
+    mean = st.p_wait * ew + svc
+    var = st.p_wait * ew2 - (st.p_wait * ew) ** 2 + st.svc_cv2 * svc * svc
+    return replace(st, fit_mean=mean, fit_cv2=max(var, 0.0) / (mean * mean))
 
 
 def _geo_sum(r: float, k: float) -> float:

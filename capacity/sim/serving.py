@@ -50,6 +50,7 @@ PROMETHEUS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 1
 # b = theta, c = mean time in service, d = its cv^2. Fluid: a, b = response times at t0, t1.
 _STEADY, _FLUID = 0.0, 1.0
 _SEG = 9
+_SETTLE = 0.5  # seconds: a fill or drain shorter than this is taken as instantaneous
 
 
 @dataclass
@@ -119,6 +120,7 @@ class ServingTotals:
     dead_endpoint: float = 0.0
     rejected: float = 0.0
     inflight_seconds: float = 0.0  # ∫ requests in flight dt
+    inflight_lost: float = 0.0  # accepted requests lost in flight with their pod
     # Serving pods' resource integrals (core-seconds, GiB-seconds); allocation is
     # ∫ max(request, usage) dt pod by pod, and its part on spot nodes.
     cpu_usage: float = 0.0
@@ -198,7 +200,10 @@ class ServingModel:
         (counted when ``measured``; returned)."""
         lost = self.inflight_of(p.cls, now)
         if measured:
+            # They were counted as accepted (and answered) when they arrived: move them
+            # from answered to the errors.
             self.totals.dead_endpoint += lost
+            self.totals.inflight_lost += lost
         self.remove_pod(p)
         return lost
 
@@ -327,9 +332,17 @@ class ServingModel:
         else:
             b = c.state.in_system if c.state is not None else 0.0
         eps = 1e-9 * max(1.0, target if target != INF else 1.0)
-        # At exactly capacity a finite queue fills by chance, not by drift: steady at once.
-        steady = st is not None and ((b >= target - eps or capped <= c.mu) if not below
-                                     else (not c.fluid or b <= target + eps))
+        if st is None:
+            steady = False
+        elif not below:
+            # A finite queue at or above capacity: steady once filled (at exactly capacity
+            # it fills by chance, not by drift: steady at once).
+            steady = b >= target - eps or capped <= c.mu or \
+                (target - b) / (capped - c.mu) < _SETTLE
+        else:
+            # Below capacity: steady unless a backlog well above the new stationary mean
+            # has to drain first (a drain shorter than _SETTLE is below the model's grain).
+            steady = b <= target + eps or (b - target) / (c.mu - capped) < _SETTLE
         if steady:
             c.fluid = False
             c.state = st
@@ -435,8 +448,8 @@ class ServingModel:
             else:
                 st = c.state
                 if rec and acc > 0 and st is not None:
-                    seg.extend((s0, t1, _STEADY, acc, st.p_wait, st.theta, p.work * st.sigma,
-                                owner, st.svc_cv2))
+                    pw, th, svc, cv2 = st.distribution(p.work)
+                    seg.extend((s0, t1, _STEADY, acc, pw, th, svc, owner, cv2))
 
     def _fluid_t(self, c: PodClass, b: float) -> float:
         """Response time of an arrival that finds ``b`` requests in an overloaded pod."""
@@ -550,7 +563,6 @@ class ServingModel:
         st_rows, st_idx, st_w = _split_by_rows(st, rows, edges)
         fl_rows, fl_idx, fl_w = _split_by_rows(fl, rows, edges)
         np.add.at(out["timeouts"], st_rows, st_w * (1 - ok_st[st_idx]))
-        np.add.at(out["timeouts"], fl_rows, fl_w * (1 - ok_fl[fl_idx]))
         # fluid pieces: the response time moves linearly over the segment; cut at the rows
         fl_pieces = None
         if len(fl_idx):
@@ -561,6 +573,14 @@ class ServingModel:
             ta, tb = fl[fl_idx, 4], fl[fl_idx, 5]
             fl_pieces = np.column_stack([ta + (tb - ta) * np.clip((a - t0) / span, 0, 1),
                                          ta + (tb - ta) * np.clip((b - t0) / span, 0, 1)])
+            # a piece's timeouts from its own response times, not the whole segment's
+            tau = self.p.timeout
+            if tau != INF:
+                lo_t, hi_t = fl_pieces.min(axis=1), fl_pieces.max(axis=1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ok = np.where(hi_t > lo_t, np.clip((tau - lo_t) / (hi_t - lo_t), 0, 1),
+                                  (tau >= lo_t).astype(float))
+                np.add.at(out["timeouts"], fl_rows, fl_w * (1 - ok))
         from scipy import sparse
 
         m_st = sparse.csr_matrix((st_w, (st_rows, mix.inverse[st_idx])),
@@ -585,6 +605,19 @@ class ServingModel:
             total = f[:, -1]
             for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
                 out[key][lo:hi] = _interp_quantile(grid, f, q * total)
+        if fl_pieces is not None:
+            # Rows made of one overloaded piece alone: its answers' times are uniform on
+            # [a, min(b, tau)]: exact, not the grid's interpolation.
+            n_st = np.bincount(st_rows, minlength=n) if len(st_rows) else np.zeros(n)
+            n_fl = np.bincount(fl_rows, minlength=n)
+            alone = np.flatnonzero((n_fl[fl_rows] == 1) & (n_st[fl_rows] == 0))
+            if len(alone):
+                rk = fl_rows[alone]
+                lo_t = fl_pieces[alone].min(axis=1)
+                hi_t = np.minimum(fl_pieces[alone].max(axis=1), self.p.timeout)
+                live = hi_t >= lo_t
+                for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
+                    out[key][rk[live]] = (lo_t + q * (hi_t - lo_t))[live]
         return out
 
 

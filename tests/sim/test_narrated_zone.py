@@ -8,6 +8,8 @@ the zone is fully disrupted and tainted at the normal rate: 1055 and 1065; the p
 
 from __future__ import annotations
 
+import pytest
+
 from capacity.scenario.loader import load_scenario
 from tests.sim.conftest import DATA
 from tests.sim.test_narrated_nodes import run, timeline
@@ -35,6 +37,20 @@ def test_default_ignore_policy_leaves_replacements_pending():
     during = (ts["time"] > 1400) & (ts["time"] < 8200)
     assert (ts["ready_replicas"][during] == 4).all()
     assert (ts["pending_pods"][during] == 2).all()
+    assert_errors_by_reason(out)
+
+
+def assert_errors_by_reason(out):
+    """Errors by reason, both policies alike: 60 rps over six pods, 10 each. From 1000 s to
+    NotReady at 1055 s, zone-c's two dead endpoints get 2 x 10 rps x 55 s = 1100 requests,
+    and the two pods had 10/9 requests in flight each when the zone died (processor sharing
+    at rho = 0.1: 1/9 in service, plus 10 rps x 0.1 s without CPU): 1100 + 20/9, every one
+    a dead_endpoint error. Then four pods carry 15 rps each (rho = 0.15): nothing more."""
+    e = out.integrals.errors
+    assert e["dead_endpoint"] == pytest.approx(1100 + 20 / 9, rel=1e-9)
+    assert e["timeout"] == e["rejected"] == e["no_endpoint"] == 0
+    lost = out.integrals.offered_requests - out.integrals.served_requests
+    assert lost == pytest.approx(sum(e.values()), rel=1e-9)
 
 
 def test_honor_policy_lets_replacements_schedule():
@@ -50,3 +66,4 @@ def test_honor_policy_lets_replacements_schedule():
     ts = out.columns
     later = (ts["time"] > 1400) & (ts["time"] < 8200)
     assert (ts["ready_replicas"][later] == 6).all()
+    assert_errors_by_reason(out)

@@ -126,12 +126,6 @@ def test_run_latency_over_the_overload_by_hand() -> None:
     assert out.integrals.inflight_seconds == pytest.approx(lat["sum"], rel=EXACT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: per-row percentiles of fluid pieces are read off the 16-a-decade grid by "
-    "log-linear interpolation (serving.py ServingModel._rows -> _interp_quantile): a row "
-    "whose response times span a few % of t (81.35..88.85 s at t = 777.5 s) lies within "
-    "one 15 % grid step, so its p50 and p99 are off by up to 5 % (87.27 s for the median "
-    "85.10 s, 103.3 s for 100.1 s); the docstring promises about 1 %"))
 def test_row_latency_follows_the_backlog() -> None:
     # A row's arrivals in (t - 15, t] find B from B(t - 15) to B(t): their response times
     # run evenly from r(t - 15) to r(t), so its q-quantile is r0 + q (r1 - r0) (growing)
@@ -215,13 +209,6 @@ def test_queue_limit_caps_the_backlog_and_rejects_the_excess() -> None:
     np.testing.assert_allclose(inside(ts, 0.0, 799.0)["error_rps"], 0.0, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a full queue does not drain: at the full queue the class is steady (its "
-    "stationary M/M/1/N state above capacity), and when the load drops below capacity "
-    "serving.py ServingModel._set_rate takes it steady at once (`steady = ... (not "
-    "c.fluid or b <= target + eps)` with `not c.fluid` true), so its 998 requests vanish "
-    "at 1200 s (inflight 1 instead of 998 - 5 (t - 1200)), with the CPU they would have "
-    "used and the latency of the arrivals behind them"))
 def test_a_full_queue_drains_after_the_load_drops() -> None:
     ts, _ = run_step({"concurrency": 1, "queueLimit": 999})
     # After 1200 s the full queue drains at mu - lam = 5/s: B = 998 - 5 (t - 1200) (or
@@ -236,12 +223,6 @@ def test_a_full_queue_drains_after_the_load_drops() -> None:
     np.testing.assert_allclose(after["inflight"], 1.0, rtol=EXACT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a full queue above capacity is now its stationary M/M/1/N state, whose response "
-    "time queueing.response_cdf takes as an exponential wait of mean theta (exact only for "
-    "an unbounded queue): the row median at the full queue is 69.2 s and its p99 463 s, "
-    "where the stationary M/M/1/1000 gives 99.8 s and ~107 s (every accepted request "
-    "waits for ~997 services); see test_mm1n_response_percentiles_of_a_truncated_queue"))
 def test_latency_at_a_full_queue() -> None:
     # An arrival accepted by the full queue (stationary M/M/1/1000 at rho = 1.5) finds k
     # requests with P(k) ~ 1.5^k, k < 1000 (k = 997 on average), and waits for all of them:
@@ -282,12 +263,6 @@ def test_timeout_sheds_the_arrivals_whose_wait_passes_it() -> None:
     assert ig.inflight_seconds == pytest.approx(1802400.0, rel=EXACT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: per-row timeouts of a fluid segment use the whole segment's answered share "
-    "(serving.py ServingModel._rows: `fl_w * (1 - ok_fl[fl_idx])`, ok_fl computed over the "
-    "segment 600..1200 s) instead of each row's piece: with no HPA the overload is one "
-    "segment, so every row of it shows 13.5 timeouts/s, 11.3/s in the first row where "
-    "nobody has waited 30 s yet, and 13.5 instead of 15 once everybody times out"))
 def test_row_error_rate_shows_when_the_timeouts_begin() -> None:
     # Rows whose arrivals all come before 659.8 s (r < 30 s): no timeouts; rows between
     # 659.8 and 1200 s: all 15/s time out; between 1200 and 1740.2 s: all 5/s.

@@ -102,14 +102,6 @@ def test_reference_reproduces_mm1_and_mm1_ps() -> None:
 # --- (a) a spike above capacity and back ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a full queue is its stationary M/M/1/N state with an exponential wait "
-    "(queueing.response_cdf; see test_mm1n_response_percentiles_of_a_truncated_queue), so "
-    "most arrivals at the full queue seem to wait far less than the ~20 s that N = 200 "
-    "requests ahead take, and the full queue vanishes when the load drops "
-    "(test_a_full_queue_drains_after_the_load_drops): with exponential work the model "
-    "times out 1046 requests where the reference times out 2075 +- 26, and answers 4627 "
-    "for 3609 +- 20"))
 @pytest.mark.parametrize("cv", [1.0, 0.5, 2.0])
 def test_spike_above_capacity_and_back(cv: float) -> None:
     # Two pods, one worker each, w = 0.1 s: mu = 10/s a pod. 12/s (rho = 0.6) until 300 s,
@@ -204,11 +196,6 @@ def test_pod_lost_into_overload_with_a_timeout() -> None:
     compare(model, ref)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: at a full queue (after the pod loss, rho = 1.2, N = 100) the model's stationary "
-    "M/M/1/N state takes the wait as exponential (queueing.response_cdf): p50 3.87 s for "
-    "the reference's 8.72 s, p99 39.2 s for 11.9 s (no request can wait for more than 100 "
-    "services, ~10 s)"))
 def test_pod_lost_into_overload_with_a_queue_limit() -> None:
     # As above, with queueLimit 99 (N = 100) instead of a timeout: the two pods' queues
     # fill (~45 s after NotReady) and reject ~2/s each.
