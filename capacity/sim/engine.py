@@ -27,7 +27,8 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -66,6 +67,22 @@ def _suffix(n: int, width: int = 5) -> str:
         n, r = divmod(n, len(_NAME_ALPHABET))
         out.append(_NAME_ALPHABET[r])
     return "".join(reversed(out))
+
+
+class Observer(Protocol):
+    """Something that watches a run without changing it (the monitoring of DESIGN §11).
+
+    ``start(model)`` is called once the run is set up, before simulated time moves; it may
+    start simpy processes on ``model.env`` that read the model's state (never write it).
+    ``finish(model)`` is called at the end and returns what goes into the outcome's
+    ``extra[name]``.
+    """
+
+    name: str
+
+    def start(self, model: Model) -> None: ...
+
+    def finish(self, model: Model) -> Any: ...
 
 
 @dataclass
@@ -133,6 +150,7 @@ class Model:
                        if has_custom_metrics(self.hpa_spec) else None)
         self.metrics_client = self.custom.client() if self.custom is not None else None
         self.recomputes = 0  # bumped by every recompute: custom metrics may have changed
+        self.observers: list[Observer] = []
         pr = sc.pricing
         self._price_cpu = pr.cpuPerHour / 3600.0
         self._price_mem = pr.memoryGiBPerHour / 3600.0
@@ -1138,6 +1156,8 @@ class Model:
             env.process(self._rollout_at(r.at))
         self.next_scrape = scrape_offset
         env.process(self.hpa_control_loop(hpa_offset))
+        for obs in self.observers:
+            obs.start(self)
         env.run(until=self.duration)
         self.touch()
         rec = self.rec
@@ -1171,6 +1191,7 @@ class Model:
                 "first_warnings": dict(rec.first_warnings),
                 "node_seconds_by_pool": dict(rec.integrals.node_seconds_by_pool),
                 "latency": lat["summary"],
+                **{obs.name: obs.finish(self) for obs in self.observers},
             },
         )
 
@@ -1257,6 +1278,9 @@ def start_hour_of_week(sc: Scenario) -> float:
 
 
 def run_once(sc: Scenario, run: int, ss: np.random.SeedSequence, duration: float | None = None,
-             record: bool = True, load_offset: float = 0.0) -> RunOutcome:
-    """Simulate one run."""
-    return Model(sc, run, ss, duration, record, load_offset=load_offset).run()
+             record: bool = True, load_offset: float = 0.0,
+             observers: Sequence[Observer] = ()) -> RunOutcome:
+    """Simulate one run; ``observers`` watch it (see :class:`Observer`)."""
+    m = Model(sc, run, ss, duration, record, load_offset=load_offset)
+    m.observers = list(observers)
+    return m.run()
