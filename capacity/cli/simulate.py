@@ -10,8 +10,16 @@ from typing import Any
 
 from capacity.analysis.episodes import DEFAULT_EPISODES
 from capacity.api import SimulationResult, simulate
-from capacity.cli.args import positive_duration, positive_runs
-from capacity.cli.output import write_files_atomically
+from capacity.cli.args import (
+    MAX_EPISODES,
+    MAX_WORKERS,
+    bounded_run,
+    count,
+    positive_duration,
+    positive_runs,
+    seed,
+)
+from capacity.cli.output import check_output_dir, write_files_atomically
 from capacity.scenario.durations import human_duration
 from capacity.scenario.loader import load_scenario
 
@@ -37,6 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="write summary.json, timeseries.csv, events.csv to DIR")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786 "
+                        "(pip install -e '.[dask]'); the numbers are the same as locally")
+    p.add_argument("--until-ci", type=float, metavar="HALFWIDTH",
+                   help="add runs until the 95%% interval of the first latency SLO (else of "
+                        "requests answered) is at most this half-width, e.g. 0.0005, up to "
+                        "--runs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--compare", action="store_true",
                    help="also cost fixed replicas (at maxReplicas, and the fewest that meet the "
@@ -242,15 +257,29 @@ def _json_default(o: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    sc = load_scenario(Path(args.scenario))
+    # Arguments first (cheap, and the user's latest edit), then the scenario, then the
+    # output folder, all before the simulation.
     positive_runs(args.runs)
+    seed(args.seed)
+    count(args.workers, "--workers", 1, MAX_WORKERS)
+    count(args.episodes, "--episodes", 0, MAX_EPISODES)
     duration = positive_duration(args.duration)
+    sc = load_scenario(Path(args.scenario))
+    bounded_run(sc, duration)
+    if args.out:
+        check_output_dir(args.out)
     runs = args.runs if args.runs is not None else sc.simulation.runs
     record_arg = args.record or ("all" if runs <= 20 else "first")
     record: bool | str = {"all": True, "first": "first", "none": False}[record_arg]
+    if args.until_ci is not None and not 0 < args.until_ci < 1:
+        from capacity.errors import ScenarioError
+
+        raise ScenarioError("--until-ci must be a half-width between 0 and 1",
+                            value=args.until_ci, has_value=True)
     result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration, record=record,
                       workers=args.workers, progress=False if args.no_progress else None,
-                      episodes=max(args.episodes, 0), compare=args.compare)
+                      episodes=max(args.episodes, 0), compare=args.compare,
+                      scheduler=args.scheduler, until_ci=args.until_ci)
     if args.out:
         write_outputs(result, Path(args.out))
     if args.json:
