@@ -18,6 +18,7 @@ Each executor calls ``progress(done, total)`` as results arrive.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -117,10 +118,8 @@ class ProcessExecutor:
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
     procs = list(getattr(pool, "_processes", {}).values())
     for p in procs:
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             p.kill()
-        except (OSError, AttributeError):
-            pass
     pool.shutdown(wait=False, cancel_futures=True)
 
 
