@@ -844,6 +844,32 @@ class HorizontalController:
             recs.append(new)
         return max_recommendation
 
+    def at_fixed_point(self, key: str, spec: HorizontalPodAutoscalerSpec, current: int,
+                       now: float) -> bool:
+        """Not upstream: True when every stored recommendation that a stabilization window
+        can still see equals ``current``. Then, while the metric proposal also equals
+        ``current`` and the metric inputs do not change, every later sync decides
+        ``current`` again and only stores another equal recommendation, so a caller may skip
+        those syncs and record their recommendations in bulk
+        (:meth:`replace_recommendations`): the decisions are the same."""
+        if spec.behavior is None:
+            window = self.downscale_stabilisation_window
+        else:
+            up = spec.behavior.scale_up
+            down = spec.behavior.scale_down
+            window = max((up.stabilization_window_seconds or 0) if up is not None else 0,
+                         self._down_window(down) if down is not None
+                         else self.downscale_stabilisation_window)
+        cutoff = now - window
+        return all(r.recommendation == current
+                   for r in self.recommendations.get(key, ()) if r.timestamp >= cutoff)
+
+    def replace_recommendations(self, key: str, value: int, timestamp: float) -> None:
+        """Not upstream: the recommendations of skipped syncs at a fixed point (see
+        :meth:`at_fixed_point`), all equal to ``value``, as the one that matters: the last
+        (equal values expire with their newest; older entries are past every window)."""
+        self.recommendations[key] = [TimestampedRecommendation(value, timestamp)]
+
     def normalize_desired_replicas(
         self,
         spec: HorizontalPodAutoscalerSpec,

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -298,7 +298,7 @@ class Model:
         cores = self._cores_from(sn, uses, idle)
         return {id(q): c for q, c in zip(serving, cores, strict=True)}
 
-    def _predicted_use(self, q: SimPod, lam: float) -> float:
+    def _predicted_use(self, q: SimPod | None, lam: float) -> float:
         """The CPU a serving pod wants at arrival rate ``lam``: its base and its requests'
         work, up to its limit (not capped by the cores it gets, so the share below is a
         fixed point, not an iteration)."""
@@ -334,31 +334,39 @@ class Model:
         return tuple(out)
 
     def _refresh_cores(self) -> None:
-        """Re-derive every serving pod's cores from its node's current demand."""
+        """Re-derive every serving pod's cores from its node's current demand.
+
+        Serving pods all see the same arrival rate, so on one node they want the same CPU:
+        one split per distinct (node shape, pods, starting pods' use), cached.
+        """
         cl = self.cluster
         if cl is None or not self.srv.classes:
             return
-        lam = self._per_endpoint_rate()
+        u = self._predicted_use(None, self._per_endpoint_rate())
         by_node: dict[str, list[SimPod]] = {}
         for c in self.srv.classes:
             for q in c.pods:
                 by_node.setdefault(q.node, []).append(q)  # type: ignore[arg-type]
         moves: list[tuple[SimPod, float]] = []
+        cache = self._cores_cache
         for node, pods in by_node.items():
             sn = cl.nodes.get(node)
             if sn is None:
                 continue
-            uses = tuple(self._predicted_use(q, lam) for q in pods)
+            n = sum(1 for q in sn.pods if q.mode == SERVING)
             idle = sum(q.rate for q in sn.pods if q.mode == IDLE)
-            key = (sn.pool, sn.node.allocatable.get("cpu", 0), idle, uses)
-            cores = self._cores_cache.get(key)
+            key = (sn.pool, sn.node.allocatable.get("cpu", 0), idle, n, u)
+            cores = cache.get(key)
             if cores is None:
-                cores = self._cores_from(sn, list(uses), idle)
-                if len(self._cores_cache) > 512:
-                    self._cores_cache.clear()
-                self._cores_cache[key] = cores
-            moves.extend(zip(pods, cores, strict=True))
-        self.srv.retarget(moves, self.env.now)
+                cores = self._cores_from(sn, [u] * n, idle)[0] if n else 0.0
+                if len(cache) > 512:
+                    cache.clear()
+                cache[key] = cores
+            for q in pods:
+                if q.cls.cores != cores:
+                    moves.append((q, cores))
+        if moves:
+            self.srv.retarget(moves, self.env.now)
 
     def touch(self) -> None:
         """Integrate everything from the last event to now.
@@ -1048,9 +1056,16 @@ class Model:
         env = self.env
         spec = self.hpa_spec
         yield env.timeout(offset)
-        reconcile = self.controller.reconcile_autoscaler
+        ctl = self.controller
+        reconcile = ctl.reconcile_autoscaler
         nan = math.nan
         last_statuses: object = None
+        # At a fixed point (the proposal and every recommendation a window can see equal
+        # spec.replicas) a sync with unchanged inputs decides the same again: skip it and
+        # hand the controller the last skipped sync's recommendation before the next real
+        # one (HorizontalController.at_fixed_point). Exact; tested against the slow path.
+        fixed_key: object = None
+        skipped_at: float | None = None
         while True:
             now = env.now
             # Only the scrapes due by now; the integrals catch up at the next state change.
@@ -1061,10 +1076,24 @@ class Model:
                 if self.hpa_memo and now >= self.young_until:
                     key = (self.spec_replicas, self.pod_version, self.metrics_version,
                            self.recomputes if self.metrics_client is not None else 0)
+                if key is not None and key == fixed_key:
+                    skipped_at = now
+                    self.sample_row()
+                    yield env.timeout(self.sync_period)
+                    continue
+                if skipped_at is not None:
+                    ctl.replace_recommendations(self.hpa_key, self.spec_replicas, skipped_at)
+                    skipped_at = None
                 res = reconcile(self.hpa_key, spec, self.spec_replicas, self.k8s_pods,
                                 self.get_metrics, now, None, key,
                                 metrics_client=self.metrics_client,
                                 selector=self.wl.labels)
+                fixed_key = (key if key is not None and not res.rescale and res.event is None
+                             and res.error is None
+                             and res.metric_desired_replicas == self.spec_replicas
+                             and len(res.events) == 0
+                             and ctl.at_fixed_point(self.hpa_key, spec, self.spec_replicas, now)
+                             else None)
                 self.last_desired = res.desired_replicas
                 statuses = res.metric_statuses
                 if statuses is not last_statuses:  # a reused computation reuses its list

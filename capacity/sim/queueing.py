@@ -184,13 +184,7 @@ def _truncated_wait(st: QueueState, r: float, span: int, rate: float, factor: fl
         return st
     if r < 1.0 and r**span < 1e-12:
         return st  # the truncation does not matter: the exponential wait is exact
-    i = np.arange(span, dtype=float)
-    with np.errstate(over="ignore", under="ignore"):
-        logw = i * math.log(r) if r > 0 else np.where(i == 0, 0.0, -np.inf)
-        wt = np.exp(logw - logw.max())
-    wt /= wt.sum()
-    a = i + 1.0
-    ea, ea2 = float((wt * a).sum()), float((wt * a * a).sum())
+    ea, ea2 = _truncated_geometric_moments(r, span)
     ew = ea / rate * factor
     ew2 = (ea2 + ea) / rate**2 * factor**2
     cv2_w = ew2 / (ew * ew) - 1.0
@@ -200,6 +194,21 @@ def _truncated_wait(st: QueueState, r: float, span: int, rate: float, factor: fl
     mean = st.p_wait * ew + svc
     var = st.p_wait * ew2 - (st.p_wait * ew) ** 2 + st.svc_cv2 * svc * svc
     return replace(st, fit_mean=mean, fit_cv2=max(var, 0.0) / (mean * mean))
+
+
+def _truncated_geometric_moments(r: float, k: int) -> tuple[float, float]:
+    """E[a] and E[a^2] for P(a) proportional to r^(a-1), a = 1 .. k (closed forms)."""
+    if abs(1.0 - r) < 1e-6:
+        return (k + 1) / 2.0, (k + 1) * (2 * k + 1) / 6.0
+    if r > 1.0:  # mirror a -> k + 1 - a (ratio 1/r) so that r^k cannot overflow
+        m1, m2 = _truncated_geometric_moments(1.0 / r, k)
+        return k + 1 - m1, (k + 1) ** 2 - 2 * (k + 1) * m1 + m2
+    rk = r**k
+    s0 = (1.0 - rk) / (1.0 - r)
+    s1 = (1.0 - (k + 1) * rk + k * rk * r) / (1.0 - r) ** 2
+    s2 = (1.0 + r - (k + 1) ** 2 * rk + (2 * k * k + 2 * k - 1) * rk * r
+          - k * k * rk * r * r) / (1.0 - r) ** 3
+    return s1 / s0, s2 / s0
 
 
 def _geo_sum(r: float, k: float) -> float:
