@@ -5,6 +5,7 @@
     CapacityError                 base of everything we raise on purpose
      ├── ScenarioError            a scenario, trace or price file is missing or invalid
      └── SimulationError          the model reached a state it cannot continue from
+    Interrupted (BaseException)   SIGTERM arrived (SIGINT raises KeyboardInterrupt)
 
 Every message is one line naming the file, the field path, the rule and the value, so
 the CLI can print it as is (exit status 2) without a traceback.
@@ -12,6 +13,7 @@ the CLI can print it as is (exit status 2) without a traceback.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -54,7 +56,8 @@ class ScenarioError(CapacityError):
         if self.has_value:
             msg += f", got {_short(self.value)}"
         parts.append(msg)
-        return ": ".join(parts)
+        # One line, whatever a file name or a rule holds.
+        return re.sub(r"[\r\n\t\v\f]+", " ", ": ".join(parts))
 
     def with_file(self, file: str, line: int | None = None) -> ScenarioError:
         """A copy naming ``file`` (and ``line``) if it did not name one yet."""
@@ -68,6 +71,15 @@ class ScenarioError(CapacityError):
 
 class SimulationError(CapacityError):
     """The simulation reached a state it cannot continue from."""
+
+
+class Interrupted(BaseException):
+    """A signal asked the program to stop (SIGTERM); unwinds like KeyboardInterrupt, so
+    ``finally`` blocks clean up and ``except Exception`` does not swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -1,18 +1,30 @@
 """``python -m capacity SUBCOMMAND``: one module per subcommand.
 
-Errors the user can fix (``CapacityError``) print one line and exit with status 2; the
-traceback appears only with ``--debug``.
+Errors the user can fix (``CapacityError``, an OS error such as a full disk) print one
+line and exit with status 2; the traceback appears only with ``--debug``. Anything else
+is a bug: one line too, exit status 1, the traceback with ``--debug``.
+
+SIGINT and SIGTERM stop the command wherever it is: the worker processes of a
+multi-run simulation are terminated at once (they would otherwise finish every queued
+run, or outlive us), the output writers clean up (:mod:`capacity.files`), and the
+command exits with 130 or 143 after one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import multiprocessing
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
-from capacity.errors import CapacityError
+from capacity.errors import CapacityError, Interrupted
 
 # (module, help) in the order --help lists them; a module registers its own arguments.
 SUBCOMMANDS = {
@@ -25,6 +37,43 @@ SUBCOMMANDS = {
     "sweep": "run a scenario over a grid of parameter values",
     "schema": "print the JSON Schema of scenario files",
 }
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stop:
+    """The signal handler: the first signal unwinds, later ones wait for the clean-up,
+    and a third forces the exit (a clean-up that hangs must not trap the user)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.count = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.pid:
+            # A forked worker inherited this handler: die as the signal says.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.count += 1
+        stop_workers()
+        if self.count == 1:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise Interrupted(signum)
+        if self.count >= 3:
+            os._exit(128 + signum)
+
+
+def stop_workers() -> None:
+    """Terminate our worker processes (a process pool's), by their own process ids."""
+    children = multiprocessing.active_children()
+    for p in children:
+        p.terminate()
+    for p in children:
+        p.join(timeout=2)
+        if p.is_alive():
+            p.kill()
 
 
 def _available() -> dict[str, object]:
@@ -40,7 +89,9 @@ def _available() -> dict[str, object]:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    parser = argparse.ArgumentParser(
+    from capacity.cli.args import OneLineParser
+
+    parser = OneLineParser(
         prog="python -m capacity",
         description="Offline Kubernetes capacity, availability and cost planning.",
     )
@@ -56,7 +107,41 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     return parser, mods
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    previous: dict[int, Any] = {}
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    stop = _Stop()
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals as they are
+        previous = {s: signal.signal(s, stop) for s in _SIGNALS}
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _report_interrupt("interrupted (SIGINT)", debug)
+        return 130
+    except Interrupted as e:
+        _report_interrupt(f"terminated ({signal.Signals(e.signum).name})", debug)
+        return 128 + e.signum
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _report_interrupt(what: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    # A progress bar may have left the cursor mid-line.
+    print(f"\nerror: {what}" if _stderr_mid_line() else f"error: {what}", file=sys.stderr)
+
+
+def _stderr_mid_line() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser, _ = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -69,8 +154,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep Python from
+        # complaining again while it flushes stdout at exit.
+        with_devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(with_devnull, sys.stdout.fileno())
         return 0
+    except OSError as e:  # the environment refused (full disk, permissions)
+        if args.debug:
+            traceback.print_exc()
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"error: {where}{_one_line(e.strerror or str(e))}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug: still one line, the traceback on request
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: internal error, {type(e).__name__}: {_one_line(str(e))[:300]} "
+              "(a bug in capacity; --debug shows the traceback)", file=sys.stderr)
+        return 1

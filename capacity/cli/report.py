@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from capacity.cli.args import positive_duration, positive_runs
+from capacity.cli.args import (
+    MAX_WORKERS,
+    bounded_run,
+    count,
+    positive_duration,
+    positive_runs,
+    seed,
+)
+from capacity.cli.output import check_output_file, move_into_place, staging_folder
 from capacity.errors import ScenarioError
 
 
@@ -41,8 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from capacity.report.build import build_document, report_format, run_scenarios, write_report
+    from capacity.report.build import build_document, report_format, run_scenarios
     from capacity.report.document import to_markdown
+    from capacity.scenario.loader import load_scenario
 
     if args.output is not None:
         try:
@@ -51,7 +60,14 @@ def run(args: argparse.Namespace) -> int:
             raise ScenarioError(f"-o: {e}") from None
     positive_runs(args.runs)
     positive_runs(args.search_runs, "--search-runs")
+    seed(args.seed)
+    count(args.workers, "--workers", 1, MAX_WORKERS)
     duration = positive_duration(args.duration)
+    if duration is not None:
+        for path in args.scenario:
+            bounded_run(load_scenario(Path(path)), duration)
+    if args.output is not None:
+        check_output_file(args.output)
     runs = run_scenarios(args.scenario, runs=args.runs, seed=args.seed, duration=duration,
                          workers=args.workers, compare=not args.no_compare,
                          search_runs=args.search_runs, worked_example=args.worked_example)
@@ -59,6 +75,22 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(to_markdown(doc, None))
         return 0
-    written = write_report(doc, Path(args.output))
+    written = write_whole(doc, Path(args.output))
     print("wrote " + ", ".join(str(p) + ("/" if p.is_dir() else "") for p in written))
     return 0
+
+
+def write_whole(doc: object, out: Path) -> list[Path]:
+    """Write the report and, for Markdown, its ``-plots/`` folder: both or neither.
+
+    The report is written into a folder beside ``out`` and its parts renamed into place
+    together, the plots before the page that links them.
+    """
+    from capacity.report.build import write_report
+
+    with staging_folder(out) as tmp:
+        parts = write_report(doc, tmp / out.name)  # type: ignore[arg-type]
+        moves = [(p, out.with_name(p.name)) for p in parts]
+        moves.sort(key=lambda m: m[0].is_file())  # folders (the plots) first
+        move_into_place(moves)
+    return [out.with_name(p.name) for p in parts]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from capacity.analysis.sweep import load_grid, sweep
+from capacity.cli.args import MAX_WORKERS, count, seed
 from capacity.scenario.loader import load_scenario
 
 
@@ -21,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    seed(args.seed)
+    count(args.workers, "--workers", 1, MAX_WORKERS)
     sc = load_scenario(Path(args.scenario))
     grid = load_grid(Path(args.grid))
     rows = sweep(sc, grid, args.grid, seed=args.seed, workers=args.workers)

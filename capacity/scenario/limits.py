@@ -22,11 +22,16 @@ from capacity.scenario.rules import FieldError, short_number
 if TYPE_CHECKING:
     from capacity.scenario.model import Scenario
 
-#: Steps one run may take: about a minute or two of one core at the model's speed; a
-#: week at upstream's default periods is about 0.3M.
-MAX_STEPS_PER_RUN = 20_000_000
+#: Steps one run may take. The model records a row per HPA sync and analyses the rows
+#: after the run: 3.6M syncs (a 1 ms sync period for an hour) take about half a minute
+#: of one core, so 10M is a minute or two. A week at upstream's default periods is about
+#: 0.3M steps, a quarter of a year about 4M.
+MAX_STEPS_PER_RUN = 10_000_000
 #: Probe ticks of one pod start (a readiness probe every second for a day is 86,400).
 MAX_PROBE_TICKS = 100_000
+#: Failure episodes per kind for the rare-failure estimate (``--episodes``, a grid's
+#: ``episodes``): each is two short simulations.
+MAX_EPISODES = 10_000
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,15 @@ class Source:
     unusual: bool
 
 
+def _fmt(seconds: float) -> str:
+    """``0.001`` → ``1ms``; else as scenario files write durations."""
+    return f"{seconds * 1000:g}ms" if 0 < seconds < 1 else format_duration(seconds)
+
+
 def _period(loc: tuple[str | int, ...], seconds: float, default: float,
             times: float = 1.0) -> Source:
     rate = times * 3600.0 / seconds if seconds > 0 else float("inf")
-    return Source(loc, format_duration(seconds), rate, seconds < default)
+    return Source(loc, _fmt(seconds), rate, seconds < default)
 
 
 def sources(sc: Scenario) -> list[Source]:
@@ -122,7 +132,7 @@ def run_bound_problem(sc: Scenario, duration: float | None = None,
     over = f"above the limit of {short_number(MAX_STEPS_PER_RUN)} steps per run"
     if total > MAX_STEPS_PER_RUN:
         unusual = [s for s in srcs if s.unusual]
-        span = format_duration(dur) + (f" ({duration_flag})" if duration_flag else "")
+        span = _fmt(dur) + (f" ({duration_flag})" if duration_flag else "")
         if unusual:
             worst = max(unusual, key=lambda s: s.per_hour)
             return FieldError(worst.loc, f"{worst.shown} gives {short_number(worst.per_hour)} "

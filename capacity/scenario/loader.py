@@ -37,9 +37,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def _display(path: Path) -> str:
     """A path as the user would recognise it: relative to the working directory if inside."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def read_text_file(path: Path, shown: str, what: str = "file",
@@ -163,7 +164,7 @@ def _yaml_error(e: yaml.YAMLError, text: str, shown: str) -> ScenarioError:
         problem = e.problem or e.context or "invalid YAML"
     elif isinstance(e, yaml.reader.ReaderError):
         line = text[: e.position].count("\n") + 1
-        problem = f"character {e.character!r} is not allowed in YAML"
+        problem = f"unacceptable character #x{e.character:04x}: special characters are not allowed"
     else:  # pragma: no cover - PyYAML marks its other errors
         line, problem = None, str(e)
     return ScenarioError(f"YAML syntax error: {' '.join(str(problem).split())}", file=shown,
@@ -286,6 +287,7 @@ def _relative_paths(data: dict[str, Any], origins: dict[tuple[str, ...], tuple[P
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:
+    """``("a", 0, "b")`` → ``a[0].b``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -387,16 +389,12 @@ def _check_files(scenario: Scenario, shown: str) -> None:
     tr = scenario.load.trace
     if tr is not None:
         tp = Path(tr.path)
-        if not tp.exists():
-            raise ScenarioError("trace file not found", file=shown, path="load.trace.path",
-                                value=_display(tp), has_value=True)
+        _check_data_path(tp, "trace file", shown, "load.trace.path")
         _check_trace(scenario, tp)
     pf = scenario.pricing.file
     if pf is not None:
         pp = Path(pf)
-        if not pp.exists():
-            raise ScenarioError("price file not found", file=shown, path="pricing.file",
-                                value=_display(pp), has_value=True)
+        _check_data_path(pp, "price file", shown, "pricing.file")
         text = read_text_file(pp, _display(pp), "price file", MAX_FILE_BYTES)
         if pp.suffix.lower() != ".json":
             data, _ = parse_yaml(text, _display(pp))
@@ -409,6 +407,19 @@ def _check_files(scenario: Scenario, shown: str) -> None:
         if not isinstance(data, dict):
             raise ScenarioError("a price file must be a mapping of price fields",
                                 file=_display(pp))
+
+
+def _check_data_path(path: Path, what: str, shown: str, field: str) -> None:
+    """A file the scenario names exists and is a regular file (error names the field)."""
+    if not path.exists():
+        rule = f"{what} not found"
+    elif path.is_dir():
+        rule = f"is a directory, not a {what}"
+    elif not path.is_file():
+        rule = f"is not a regular file, so not a {what}"
+    else:
+        return
+    raise ScenarioError(rule, file=shown, path=field, value=_display(path), has_value=True)
 
 
 def _bad_number(text: str) -> str | None:
@@ -519,3 +530,9 @@ def scenario_json_schema() -> dict[str, Any]:
 
 def dump_schema() -> str:
     return json.dumps(scenario_json_schema(), indent=2, sort_keys=True)
+
+
+#: Public names of the helpers the CLI shares (paths as users see them, field paths).
+display_path = _display
+loc_text = _loc_text
+line_of = _line_of
