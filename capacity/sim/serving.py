@@ -160,6 +160,9 @@ class ServingModel:
         self.record = record_segments
         self.full = True
         self._cache: dict[tuple[float, float], qm.QueueState] = {}
+        # Read-only observers of every integration step (the monitoring of DESIGN §11):
+        # called as ``watcher(t0, t1, classes)`` before the step, warm-up included.
+        self.watchers: list[Any] = []
 
     # --- membership ------------------------------------------------------------------------
     # A pod's CPU integral is ``p.cum + (cls.S - p.s0)`` while it is in ``cls``: joining sets
@@ -394,6 +397,8 @@ class ServingModel:
         (after warm-up). ``n_dead`` endpoints are on dead nodes; ``owner`` is the failure
         being recovered from (-1: none), for the failure's timeouts."""
         dt = t1 - t0
+        for w in self.watchers:
+            w(t0, t1, self.classes)
         for c in self.classes:
             c.S += c.cpu * dt
         if measured <= 0:
@@ -450,6 +455,11 @@ class ServingModel:
                 if rec and acc > 0 and st is not None:
                     pw, th, svc, cv2 = st.distribution(p.work)
                     seg.extend((s0, t1, _STEADY, acc, pw, th, svc, owner, cv2))
+
+    def response_time(self, c: PodClass, b: float) -> float:
+        """Response time (seconds) of an arrival that finds ``b`` requests in an overloaded
+        pod of ``c`` (inf when the pod has no CPU for requests)."""
+        return self._fluid_t(c, b)
 
     def _fluid_t(self, c: PodClass, b: float) -> float:
         """Response time of an arrival that finds ``b`` requests in an overloaded pod."""
