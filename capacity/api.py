@@ -11,7 +11,7 @@ from typing import Any
 from capacity.scenario.loader import load_scenario
 from capacity.scenario.model import Scenario
 from capacity.study.replications import SimulationResult
-from capacity.study.replications import simulate as _simulate
+from capacity.study.simulation import simulate as _simulate
 
 __all__ = ["SimulationResult", "load_scenario", "simulate"]
 

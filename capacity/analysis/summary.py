@@ -48,13 +48,13 @@ def _at_least(outs: Sequence[RunOutcome]) -> dict[str, Any]:
 
 
 def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
-                  duration: float, compare: bool = False,
-                  workers: int | None = None,
-                  episodes: dict[str, Any] | None = None) -> dict[str, Any]:
+                  duration: float, episodes: dict[str, Any] | None = None,
+                  comparisons: dict[str, Any] | None = None) -> dict[str, Any]:
     """Summary dict (JSON-ready) for a set of runs of one scenario.
 
-    ``compare`` adds the cost comparisons against fixed replicas (more simulations);
-    ``episodes`` is the failure-episode estimate (``availability.episodes``), if made.
+    ``episodes`` is the failure-episode estimate (``availability.episodes``) and
+    ``comparisons`` the fixed-replica comparisons (``cost.comparisons``), when the study
+    made them (:mod:`capacity.study`).
     """
     served = [o.integrals.served_requests for o in outs]
     events: Counter[str] = Counter()
@@ -104,9 +104,7 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
             # Ready endpoints (not spec.replicas): what actually served.
             "ready": _ready_extremes(outs, ready_mean),
         },
-        "cost": cost_summary(sc, outs, seed=seed, duration=duration, compare=compare,
-                             workers=workers, availability={"episodes": episodes} if episodes
-                             else None),
+        "cost": cost_summary(sc, outs, comparisons=comparisons),
         "quota": quota_summary(sc, peak_pods) if peak_pods else {"peak_used": {}, "hard": {}},
         "findings": [f.to_dict() for f in run_checks(sc)],
         "failures": failure_summary(outs),

@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from capacity.analysis.episodes import DEFAULT_EPISODES
 from capacity.api import SimulationResult, simulate
 from capacity.cli.args import (
     MAX_EPISODES,
@@ -22,6 +21,7 @@ from capacity.cli.args import (
 from capacity.cli.output import check_output_dir, write_files_atomically
 from capacity.scenario.durations import human_duration
 from capacity.scenario.loader import load_scenario
+from capacity.study.episodes import DEFAULT_EPISODES
 
 EPILOG = """\
 availability measures (each the mean over runs with a 95% interval):

@@ -237,6 +237,15 @@ class ServingModel:
             self.classes.append(cls)
         self._enter(p, cls)
 
+    def reset_queues(self, now: float) -> None:
+        """Forget every queue's history: each class starts at the steady state of its next
+        rate (no backlog to drain). For pods set up together before time moves."""
+        for c in self.classes:
+            c.fluid = False
+            c.state = None
+            c.B, c.t_b, c.slope = 0.0, now, 0.0
+        self._merge_steady()
+
     def retarget(self, moves: list[tuple[Any, float]], now: float) -> None:
         """Set the cores of many pods at once; a class whose pods all move to the same
         cores changes in place (no churn of memberships)."""

@@ -111,12 +111,16 @@ def half_width(sc: Scenario, outs: Sequence[RunOutcome]) -> float:
     return float("inf") if ci is None else (ci[1] - ci[0]) / 2
 
 
-def simulate(sc: Scenario, *, runs: int, seed: int | None, duration: float,
-             workers: int | None = None, scheduler: Any = None, record: bool | str = True,
-             progress: bool | None = None, episodes: int = 0, compare: bool = False,
-             until_ci: float | None = None,
-             observers: tuple[Callable[[], Any], ...] = ()) -> SimulationResult:
-    """Replications of ``sc`` and their summary (see :func:`capacity.api.simulate`)."""
+def simulate_replications(sc: Scenario, *, runs: int, seed: int | None, duration: float,
+                          workers: int | None = None, scheduler: Any = None,
+                          record: bool | str = True, progress: bool | None = None,
+                          episodes: int = 0, until_ci: float | None = None,
+                          observers: tuple[Callable[[], Any], ...] = (),
+                          comparisons: Callable[[list[RunOutcome], dict[str, Any] | None],
+                                                dict[str, Any]] | None = None,
+                          ) -> SimulationResult:
+    """Replications of ``sc`` and their summary; ``comparisons(outcomes, episodes)``, when
+    given, adds ``cost.comparisons`` (see :mod:`capacity.study.simulation`)."""
     show = progress if progress is not None else (runs > 1 and sys.stderr.isatty())
     bar = _progress_bar(sc.name, runs) if show else None
     try:
@@ -128,12 +132,12 @@ def simulate(sc: Scenario, *, runs: int, seed: int | None, duration: float,
             bar.close()
     ep = None
     if episodes > 0:
-        from capacity.analysis.episodes import episode_estimates
+        from capacity.study.episodes import episode_estimates
 
-        ep = episode_estimates(sc, episodes=episodes, seed=seed)
-    ex_workers = make_executor(workers, scheduler, runs).workers if scheduler is None else None
-    summary = build_summary(sc, outs, seed, duration, compare=compare, workers=ex_workers,
-                            episodes=ep)
+        ep = episode_estimates(sc, episodes=episodes, seed=seed, workers=workers,
+                               scheduler=scheduler)
+    cmp_ = comparisons(outs, ep) if comparisons is not None else None
+    summary = build_summary(sc, outs, seed, duration, episodes=ep, comparisons=cmp_)
     if until_ci is not None:
         summary["until_ci"] = {"half_width": until_ci, "runs": len(outs), "max_runs": runs,
                                "estimator": ESTIMATOR_UNTIL_CI.format(h=until_ci, n=runs),

@@ -26,10 +26,11 @@ from capacity.analysis.cost import (
     pod_requests,
     run_cost,
 )
-from capacity.analysis.fixed import fewest_fixed_replicas, fixed_replicas_scenario, meets
 from capacity.errors import ScenarioError
 from capacity.scenario.loader import scenario_from_dict
 from capacity.scenario.model import OPENCOST_DEFAULT_SOURCE, Cluster, Pricing
+from capacity.study.comparisons import cost_with_comparisons
+from capacity.study.fixed import fewest_fixed_replicas, fixed_replicas_scenario, meets
 
 CPU, MEM, SPOT_CPU, SPOT_MEM = 0.031611, 0.004237, 0.006655, 0.000892
 PEAK = Path(__file__).resolve().parents[2] / "scenarios" / "peak.yaml"
@@ -330,8 +331,8 @@ def test_exact_allocation_integrals_are_used_when_recorded():
 def test_intervals_over_runs_and_comparisons():
     sc = capacity.load_scenario(PEAK)
     res = capacity.simulate(sc, runs=2, duration="1d", workers=1, record=False)
-    c = cost_summary(sc, res.outcomes, seed=sc.simulation.seed, duration=86400.0,
-                     compare=True, search_runs=2, workers=1)
+    c = cost_with_comparisons(sc, res.outcomes, seed=sc.simulation.seed, duration=86400.0,
+                              search_runs=2, workers=1)
     lo, hi = c["per_month_ci95"]
     assert lo <= c["per_month"] <= hi
     assert c["per_month"] == pytest.approx(c["per_hour"] * 730)

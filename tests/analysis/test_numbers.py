@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import capacity
-from capacity.analysis.episodes import DEFAULT_EPISODES, episode_estimates
 from capacity.scenario.durations import human_duration
+from capacity.study.episodes import DEFAULT_EPISODES, episode_estimates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,12 +71,12 @@ def test_simulate_and_report_give_the_same_episode_figures():
 
 
 def test_fixed_replica_comparison_uses_one_estimator_for_every_row():
-    from capacity.analysis.cost import cost_summary
+    from capacity.study.comparisons import cost_with_comparisons
 
     sc = capacity.load_scenario(ROOT / "scenarios" / "peak.yaml")
     res = capacity.simulate(sc, runs=2, seed=4, duration="6h", record=False, episodes=4)
-    c = cost_summary(sc, res.outcomes, seed=4, duration=6 * 3600.0, compare=True,
-                     search_runs=1, availability=res.summary["availability"])
+    c = cost_with_comparisons(sc, res.outcomes, seed=4, duration=6 * 3600.0, search_runs=1,
+                              availability=res.summary["availability"])
     cmp_ = c["comparisons"]
     est = cmp_["availability_estimator"]
     assert est.startswith("episodes")  # peak.yaml has random node and zone failures

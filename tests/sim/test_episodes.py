@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 import capacity
-from capacity.analysis.episodes import episode_estimates
 from capacity.scenario.loader import scenario_from_dict
+from capacity.study.episodes import episode_estimates
 
 SCENARIO = {
     "name": "one-node",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import capacity
-from capacity.analysis.episodes import episode_estimates
+from capacity.study.episodes import episode_estimates
 
 ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 

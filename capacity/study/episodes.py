@@ -40,7 +40,8 @@ from capacity.scenario.model import (
     ScheduledZoneOutage,
 )
 from capacity.sim.distributions import sample
-from capacity.sim.engine import run_once
+from capacity.sim.rng import child_sequence
+from capacity.study.executor import RunTask, make_executor
 
 ESTIMATOR = ("episodes: failure-free baseline + sum over kinds of rate x mean paired impact "
              "per episode (first order: non-overlapping, independent failures), delta-method interval")
@@ -124,40 +125,57 @@ def _duration(sc: Scenario, kind: dict[str, Any], rng: np.random.Generator) -> f
 
 
 def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+                      progress: Callable[[int, int], None] | None = None,
+                      workers: int | None = 1, scheduler: Any = None) -> dict[str, Any] | None:
     """Availability from weighted failure episodes (see module docstring); None without
-    random failures. ``episodes`` per kind; the same seed gives the same numbers."""
+    random failures. ``episodes`` per kind; the same seed gives the same numbers whatever
+    ``workers`` (local processes) or ``scheduler`` (Dask) run the pairs."""
     kinds = failure_kinds(sc)
     if not kinds or episodes < 1:
         return None
     base = _base(sc)
-    root = np.random.SeedSequence(sc.simulation.seed if seed is None else seed, spawn_key=(7919,))
+    root_seed = sc.simulation.seed if seed is None else seed
+    root = np.random.SeedSequence(root_seed, spawn_key=(7919,))
     # Failures start uniformly over the load's cycle: a week for a diurnal load (it repeats
     # weekly), otherwise the scenario's duration (steps, spikes and traces are laid out
     # over it). The window starts WARMUP earlier, so the cycle is shifted by WARMUP.
     period = WEEK if sc.load.diurnal is not None else max(sc.simulation.duration - WARMUP, 3600.0)
-    offered = lost0 = seconds = 0.0
-    by_kind: dict[str, Any] = {}
-    total = len(kinds) * episodes
-    done = 0
-    var_sum = 0.0
-    loss_rate = 0.0
-    base_lost: list[float] = []
-    base_offered: list[float] = []
+    # First the plan (every draw in a fixed order), then the runs: a failure-free window
+    # and the same window with the failure, on the same random numbers.
+    tasks: list[RunTask] = []
     for ki, kind in enumerate(kinds):
-        seqs = root.spawn(1)[0].spawn(episodes)
+        kseq = child_sequence(root, ki)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            sc.simulation.seed if seed is None else seed, spawn_key=(7919, ki))))
-        impacts, downs, ttrs, offered_k = [], [], [], []
+            root_seed, spawn_key=(7919, ki))))
         for i in range(episodes):
             tau = WARMUP + float(rng.uniform(0.0, period))
             target = kind["targets"][int(rng.integers(len(kind["targets"])))]
             dur = _duration(sc, kind, rng)
             window = WARMUP + dur + TAIL
             offset = tau - WARMUP
-            a = run_once(base, i, seqs[i], window, record=False, load_offset=offset)
-            b = run_once(_with_failure(base, kind, target, dur, rng), i, seqs[i], window,
-                         record=False, load_offset=offset)
+            ss = child_sequence(kseq, i)
+            tasks.append(RunTask(base, i, ss, window, False, load_offset=offset))
+            tasks.append(RunTask(_with_failure(base, kind, target, dur, rng), i, ss, window,
+                                 False, load_offset=offset))
+    ex = make_executor(workers, scheduler, len(tasks))
+    try:
+        results = ex.map(tasks, None if progress is None
+                         else (lambda done, total: progress(done // 2, total // 2)))
+    finally:
+        close = getattr(ex, "close", None)
+        if close is not None:
+            close()
+    offered = lost0 = seconds = 0.0
+    by_kind: dict[str, Any] = {}
+    var_sum = 0.0
+    loss_rate = 0.0
+    base_lost: list[float] = []
+    base_offered: list[float] = []
+    for ki, kind in enumerate(kinds):
+        impacts, downs, ttrs, offered_k = [], [], [], []
+        for i in range(episodes):
+            a = results[2 * (ki * episodes + i)]
+            b = results[2 * (ki * episodes + i) + 1]
             la = a.integrals.offered_requests - a.integrals.served_requests
             lb = b.integrals.offered_requests - b.integrals.served_requests
             impacts.append(lb - la)
@@ -172,9 +190,6 @@ def episode_estimates(sc: Scenario, episodes: int = 20, seed: int | None = None,
             base_lost.append(la)
             base_offered.append(a.integrals.offered_requests)
             seconds += a.integrals.measured_seconds
-            done += 1
-            if progress is not None:
-                progress(done, total)
         x = np.asarray(impacts)
         mean = float(x.mean())
         se = float(x.std(ddof=1)) / math.sqrt(len(x)) if len(x) > 1 else float("nan")

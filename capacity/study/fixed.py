@@ -57,19 +57,32 @@ def fixed_replicas_scenario(scenario: Scenario, replicas: int) -> Scenario:
     return sc
 
 
+def _simulate(scenario: Scenario, runs: int | None, seed: int | None,
+              duration: float | str | None, workers: int | None, scheduler: Any = None,
+              episodes: int = 0) -> Any:
+    """The study's replications with the scenario's defaults (no timeseries kept)."""
+    from capacity.scenario.durations import parse_duration
+    from capacity.study.replications import simulate_replications as simulate
+
+    return simulate(scenario, runs=int(runs if runs is not None else scenario.simulation.runs),
+                    seed=seed if seed is not None else scenario.simulation.seed,
+                    duration=(float(parse_duration(duration)) if duration is not None
+                              else scenario.simulation.duration),
+                    workers=workers, scheduler=scheduler, record=False, progress=False,
+                    episodes=episodes)
+
+
 def simulate_fixed(scenario: Scenario, replicas: int, runs: int | None = None,
                    seed: int | None = None, duration: float | str | None = None,
-                   workers: int | None = None) -> Any:
-    """``capacity.simulate`` of :func:`fixed_replicas_scenario` (no timeseries kept)."""
-    from capacity.analysis.episodes import DEFAULT_EPISODES, failure_kinds
-    from capacity.api import simulate
+                   workers: int | None = None, scheduler: Any = None) -> Any:
+    """Replications of :func:`fixed_replicas_scenario` (no timeseries kept)."""
+    from capacity.study.episodes import DEFAULT_EPISODES, failure_kinds
 
     # With random failures in the scenario, weigh them by their rates too: a week of plain
     # Monte Carlo would rarely see one, and fewer fixed replicas suffer most from them.
     episodes = DEFAULT_EPISODES if failure_kinds(scenario) else 0
-    return simulate(fixed_replicas_scenario(scenario, replicas), runs=runs, seed=seed,
-                    duration=duration, workers=workers, record=False, progress=False,
-                    episodes=episodes)
+    return _simulate(fixed_replicas_scenario(scenario, replicas), runs, seed, duration,
+                     workers, scheduler, episodes)
 
 
 def availability_estimate(summary: dict[str, Any]) -> dict[str, Any]:
@@ -177,11 +190,8 @@ def fewest_fixed_replicas(
     zone = largest_zone(scenario)
     if zone_down_fn is None and zone is not None and len(scenario.cluster.zones) > 1:  # type: ignore[union-attr]
         def zone_down_fn(n: int, k: int) -> Any:
-            from capacity.api import simulate
-
             z = zone_down_scenario(fixed_replicas_scenario(scenario, n), zone, dur)
-            return simulate(z, runs=k, seed=seed, duration=duration, workers=workers,
-                            record=False, progress=False)
+            return _simulate(z, k, seed, duration, workers)
     out = FixedSearch(objective=obj if obj is not None else float("nan"), criterion=criterion,
                       runs=runs, replicas=None)
 
