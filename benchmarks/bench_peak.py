@@ -1,9 +1,9 @@
-"""Speed and memory of one run of scenarios/peak.yaml (issue 2 targets).
+"""Speed and memory of one run of scenarios/peak.yaml.
 
 Prints:
 * simulated seconds per wall second for one 7-day run (best and median of 5, after one
-  warm-up run; interpreter start-up, imports and scenario loading excluded), target
-  >= 1,000,000;
+  warm-up run; interpreter start-up, imports and scenario loading excluded), and its ratio
+  to the simpy HPA skeleton (../shared/bench/hpa_skeleton.py) measured in the same process;
 * peak resident memory of a separate process that loads and runs 30 days with recording on,
   target <= 300 MB (the whole process: Python, numpy, pandas, simpy and the results).
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT.parent / "shared" / "bench"))
 
 MEMORY_CHILD = """
 import resource, sys
@@ -54,7 +55,15 @@ def main() -> None:
     best, med = min(times), statistics.median(times)
     print(f"peak.yaml, 1 run x 7 days, recording on: best {best:.3f} s, median {med:.3f} s")
     print(f"  simulated seconds per wall second: best {duration / best:,.0f}, "
-          f"median {duration / med:,.0f} (target >= 1,000,000)")
+          f"median {duration / med:,.0f}")
+    try:
+        from hpa_skeleton import run_simpy
+
+        sk = min(run_simpy(7)[0] for _ in range(3))
+        print(f"  the simpy HPA skeleton's week in the same process: {sk:.3f} s; "
+              f"ratio skeleton / run {sk / best:.3f} (best)")
+    except ImportError:
+        print("  (../shared/bench/hpa_skeleton.py not found: no ratio)")
 
     out = subprocess.run([sys.executable, "-c", MEMORY_CHILD.format(root=str(ROOT), scenario=args.scenario)],
                          capture_output=True, text=True, check=True)
