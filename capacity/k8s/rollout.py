@@ -10,8 +10,20 @@ Mirrors ``kubernetes/kubernetes``:
 * ``pkg/controller/deployment/rolling.go``: :func:`reconcile_new_replica_set`,
   :func:`reconcile_old_replica_sets`, :func:`cleanup_unhealthy_replicas`,
   :func:`scale_down_old_replica_sets_for_rolling_update`;
+* ``pkg/controller/deployment/sync.go``: :func:`scale` (proportional scaling of the active
+  ReplicaSets on a scaling event), :func:`is_scaling_event`, and
+  ``deployment_util.go`` ``GetReplicaSetProportion`` / ``getReplicaSetFraction`` /
+  ``FindActiveOrLatest`` (:func:`get_replica_set_proportion`,
+  :func:`get_replica_set_fraction`, :func:`find_active_or_latest`);
 * ``pkg/controller/controller_utils.go``: ``FilterActiveReplicaSets``,
-  ``ReplicaSetsByCreationTimestamp``.
+  ``ReplicaSetsByCreationTimestamp``, ``ReplicaSetsBySizeNewer`` / ``ReplicaSetsBySizeOlder``.
+
+The Deployment ``podReplacementPolicy`` (KEP-3973, feature gate
+``DeploymentPodReplacementPolicy``, alpha from 1.36) is read from the KEP
+(``keps/sig-apps/3973-consider-terminating-pods-deployment/README.md``, "Deployment Behavior
+Changes"): with ``TerminationComplete`` the terminating pods of every ReplicaSet count
+against ``replicas + maxSurge`` when the new ReplicaSet grows; ``TerminationStarted`` (and
+no policy) is the classic behaviour where they do not.
 
 Upstream scales a ReplicaSet through the API inside these functions; here the functions
 return the new ``spec.replicas`` values and leave applying them to the caller (the
@@ -28,6 +40,9 @@ from capacity.k8s.intstr import IntOrString, get_scaled_value_from_int_or_percen
 
 ROLLING_UPDATE = "RollingUpdate"
 RECREATE = "Recreate"
+
+TERMINATION_STARTED = "TerminationStarted"
+TERMINATION_COMPLETE = "TerminationComplete"
 
 # Defaults of apps/v1 (k8s.io/api apps/v1 types.go, SetDefaults_Deployment)
 DEFAULT_MAX_SURGE: IntOrString = "25%"
@@ -57,14 +72,18 @@ class DeploymentState:
     min_ready_seconds: float = 0.0
     progress_deadline_seconds: float | None = DEFAULT_PROGRESS_DEADLINE_SECONDS
     generation: int = 1
+    status_replicas: int = 0  # status.replicas (getReplicaSetFraction's fallback)
+    pod_replacement_policy: str | None = None  # None: the gate is off or the field unset
 
 
 @dataclass(slots=True)
 class ReplicaSetState:
     """An ``apps/v1 ReplicaSet``: ``spec.replicas`` and the status counts the rollout reads.
 
-    ``desired_replicas_annotation`` is ``deployment.kubernetes.io/desired-replicas``
-    (None when absent or unparsable).
+    ``desired_replicas_annotation`` is ``deployment.kubernetes.io/desired-replicas`` and
+    ``max_replicas_annotation`` ``deployment.kubernetes.io/max-replicas`` (None when absent
+    or unparsable): the Deployment's ``replicas`` and ``replicas + maxSurge`` when it last
+    scaled this ReplicaSet (``SetReplicasAnnotations``).
     """
 
     name: str
@@ -74,6 +93,8 @@ class ReplicaSetState:
     replicas: int = 0  # status.replicas
     creation_timestamp: float = 0.0
     desired_replicas_annotation: int | None = None
+    max_replicas_annotation: int | None = None  # deployment.kubernetes.io/max-replicas
+    terminating_replicas: int = 0  # status.terminatingReplicas (pods being deleted)
 
 
 @dataclass(slots=True)
@@ -183,10 +204,13 @@ def new_rs_new_replicas(
     """``NewRSNewReplicas``: the new ReplicaSet's target size this sync.
 
     RollingUpdate: grow by ``replicas + maxSurge − all_pods_count`` (maxSurge rounded up;
-    ``all_pods_count`` = Σ ``spec.replicas`` of all ReplicaSets), never past
-    ``deployment_replicas``, and not at all once the surge limit is reached. Recreate:
-    ``deployment_replicas``. Unlike upstream this takes ``None`` as 0 instead of failing;
-    API defaulting never leaves it unset. ``maxUnavailable`` plays no part here.
+    ``all_pods_count`` = Σ ``spec.replicas`` of all ReplicaSets, so pods being deleted are
+    not counted: the next surge pod is created as soon as an old ReplicaSet is scaled
+    down), never past ``deployment_replicas``, and not at all once the surge limit is
+    reached. Recreate: ``deployment_replicas``. Unlike upstream this takes ``None`` as 0
+    instead of failing; API defaulting never leaves it unset. ``maxUnavailable`` plays no
+    part here. (With ``podReplacementPolicy: TerminationComplete`` the caller adds the
+    terminating pods to ``all_pods_count``: :func:`all_pods_count`.)
     """
     if strategy_type == ROLLING_UPDATE:
         surge = get_scaled_value_from_int_or_percent(
@@ -283,6 +307,15 @@ def sort_replica_sets_by_creation_timestamp(
 # ----------------------------------------------------------------------------- rolling.go
 
 
+def all_pods_count(deployment: DeploymentState, all_rss: Sequence[ReplicaSetState]) -> int:
+    """The pod count the surge limit applies to: Σ ``spec.replicas``, plus the terminating
+    pods of every ReplicaSet under ``podReplacementPolicy: TerminationComplete`` (KEP-3973)."""
+    n = get_replica_count_for_replica_sets(all_rss)
+    if deployment.pod_replacement_policy == TERMINATION_COMPLETE:
+        n += sum(rs.terminating_replicas for rs in all_rss)
+    return n
+
+
 def reconcile_new_replica_set(
     deployment: DeploymentState,
     all_rss: Sequence[ReplicaSetState],
@@ -300,7 +333,7 @@ def reconcile_new_replica_set(
     target = new_rs_new_replicas(
         deployment.replicas,
         deployment.max_surge,
-        get_replica_count_for_replica_sets(all_rss),
+        all_pods_count(deployment, all_rss),
         new_rs.spec_replicas,
         deployment.strategy_type,
     )
@@ -443,3 +476,127 @@ def old_replica_sets_scale_down(
 ) -> int:
     """How many old pods :func:`reconcile_old_replica_sets` removes now (its total)."""
     return reconcile_old_replica_sets(deployment, all_rss, old_rss, new_rs).scaled_down
+
+
+# ------------------------------------------------------------------ sync.go: scaling events
+
+
+def round_to_int32(x: float) -> int:
+    """``integer.RoundToInt32``: round half away from zero."""
+    return int(x - 0.5) if x < 0 else int(x + 0.5)
+
+
+def replica_sets_by_size_newer(rss: Iterable[ReplicaSetState]) -> list[ReplicaSetState]:
+    """``ReplicaSetsBySizeNewer``: larger ``spec.replicas`` first; ties newest first."""
+    return sorted(rss, key=lambda rs: (-rs.spec_replicas, -rs.creation_timestamp, rs.name))
+
+
+def replica_sets_by_size_older(rss: Iterable[ReplicaSetState]) -> list[ReplicaSetState]:
+    """``ReplicaSetsBySizeOlder``: larger ``spec.replicas`` first; ties oldest first."""
+    return sorted(rss, key=lambda rs: (-rs.spec_replicas, rs.creation_timestamp, rs.name))
+
+
+def find_active_or_latest(
+    new_rs: ReplicaSetState | None, old_rss: Sequence[ReplicaSetState]
+) -> ReplicaSetState | None:
+    """``FindActiveOrLatest``: the only active ReplicaSet; with none active the new one (or
+    the newest old one); None when several are active."""
+    if new_rs is None and not old_rss:
+        return None
+    newest_first = sorted(old_rss, key=lambda rs: (rs.creation_timestamp, rs.name), reverse=True)
+    active = filter_active_replica_sets([*newest_first, new_rs])
+    if not active:
+        return new_rs if new_rs is not None else newest_first[0]
+    if len(active) == 1:
+        return active[0]
+    return None
+
+
+def is_scaling_event(deployment: DeploymentState, rss: Iterable[ReplicaSetState | None]) -> bool:
+    """``isScalingEvent``: an active ReplicaSet's desired-replicas annotation differs from
+    the Deployment's ``replicas`` (the HPA or a user changed it since the last scale)."""
+    for rs in filter_active_replica_sets(rss):
+        if rs.desired_replicas_annotation is not None \
+                and rs.desired_replicas_annotation != deployment.replicas:
+            return True
+    return False
+
+
+def get_replica_set_fraction(rs: ReplicaSetState, deployment: DeploymentState) -> int:
+    """``getReplicaSetFraction``: how many replicas ``rs`` gains (or loses) when the
+    Deployment's ``replicas + maxSurge`` changes from the ``max-replicas`` annotation
+    (fallback ``status.replicas``) to now: ``round(spec × new / old) − spec``; scaling to
+    zero removes the whole ReplicaSet."""
+    if deployment.replicas == 0:
+        return -rs.spec_replicas
+    deployment_replicas = deployment.replicas + max_surge(deployment)
+    annotated = rs.max_replicas_annotation
+    if annotated is None:
+        annotated = deployment.status_replicas
+    if annotated == 0:
+        return 0  # upstream divides by zero here; it never scales a ReplicaSet from zero
+    return round_to_int32(rs.spec_replicas * deployment_replicas / annotated) - rs.spec_replicas
+
+
+def get_replica_set_proportion(
+    rs: ReplicaSetState | None, deployment: DeploymentState, to_add: int, added: int
+) -> int:
+    """``GetReplicaSetProportion``: ``rs``'s share of ``to_add``, capped by what is left
+    (``to_add − added``) in the direction of the change."""
+    if rs is None or rs.spec_replicas == 0 or to_add == 0 or to_add == added:
+        return 0
+    fraction = get_replica_set_fraction(rs, deployment)
+    allowed = to_add - added
+    if to_add > 0:
+        return min(fraction, allowed)
+    return max(fraction, allowed)
+
+
+def scale(
+    deployment: DeploymentState,
+    new_rs: ReplicaSetState | None,
+    old_rss: Sequence[ReplicaSetState],
+) -> dict[str, int]:
+    """``sync.go`` ``scale``: the ReplicaSets a scaling event writes, name → ``spec.replicas``.
+
+    One active ReplicaSet (or none: the newest) takes the whole ``replicas``; a saturated
+    new ReplicaSet sends the old ones to zero; otherwise (RollingUpdate) the difference
+    between ``replicas + maxSurge`` and Σ ``spec.replicas`` is split in proportion to each
+    active ReplicaSet's size (:func:`get_replica_set_proportion`, larger first, newer first
+    on a tie when growing, older first when shrinking), the rounding leftover going to the
+    first. Every active ReplicaSet is written (its annotations are refreshed even when its
+    size does not change). Under ``podReplacementPolicy: TerminationComplete`` a growth is
+    cut by the terminating pods (KEP-3973; the partial-scale annotation of the KEP is not
+    modelled). Recreate writes nothing here beyond the single-ReplicaSet case.
+    """
+    only = find_active_or_latest(new_rs, old_rss)
+    if only is not None:
+        if only.spec_replicas == deployment.replicas:
+            return {}
+        return {only.name: deployment.replicas}
+    if is_saturated(deployment, new_rs):
+        return {rs.name: 0 for rs in filter_active_replica_sets(old_rss)}
+    if deployment.strategy_type != ROLLING_UPDATE:
+        return {}
+    active = filter_active_replica_sets([*old_rss, new_rs])
+    allowed_size = deployment.replicas + max_surge(deployment) if deployment.replicas > 0 else 0
+    to_add = allowed_size - get_replica_count_for_replica_sets(active)
+    if to_add > 0 and deployment.pod_replacement_policy == TERMINATION_COMPLETE:
+        to_add = max(to_add - sum(rs.terminating_replicas for rs in active), 0)
+    if to_add > 0:
+        active = replica_sets_by_size_newer(active)
+    elif to_add < 0:
+        active = replica_sets_by_size_older(active)
+    sizes: dict[str, int] = {}
+    added = 0
+    for rs in active:
+        if to_add != 0:
+            proportion = get_replica_set_proportion(rs, deployment, to_add, added)
+            sizes[rs.name] = rs.spec_replicas + proportion
+            added += proportion
+        else:
+            sizes[rs.name] = rs.spec_replicas
+    if active and to_add != 0:
+        first = active[0].name
+        sizes[first] = max(sizes[first] + to_add - added, 0)
+    return sizes

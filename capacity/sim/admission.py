@@ -36,6 +36,7 @@ from capacity.k8s.quota import (
     quota_matches,
     scale_usage,
 )
+from capacity.k8s.types import ResourceRequirements, resource_list
 from capacity.scenario.model import Scenario
 
 
@@ -109,6 +110,18 @@ def defaulted_pod(sc: Scenario) -> tuple[dict[str, Any], list[str]]:
     if lr is not None:
         pod, fragments = limit_range_mutate_pod(pod, set_defaults_limit_range(lr.to_k8s()))
     return pod, fragments
+
+
+def pod_level_resources_of(sc: Scenario) -> ResourceRequirements | None:
+    """The template's pod-level ``spec.resources`` (KEP-2837) after the mutating steps, in
+    milli-units, or None when the template sets none. Whether the API server keeps the
+    field (the ``PodLevelResources`` gate) is the caller's decision."""
+    pod, _ = defaulted_pod(sc)
+    res = (pod.get("spec") or {}).get("resources")
+    if not res or not (res.get("requests") or res.get("limits")):
+        return None
+    return ResourceRequirements(requests=resource_list(res.get("requests")),
+                                limits=resource_list(res.get("limits")))
 
 
 class AdmissionModel:

@@ -7,9 +7,10 @@ The control loops modelled, with the upstream behaviour they follow:
   ``FailedScheduling`` event and is retried when the cluster changes (a node becomes Ready
   or schedulable, a pod goes away), as the scheduling queue's cluster events do.
 * kubelet + node lifecycle controller (``node_lifecycle_controller.go``): a node renews its
-  lease every 10 s; the controller checks every ``nodeMonitorPeriod``, stamps the time it
-  first sees a renewal, and marks a node NotReady (``NodeNotReady``) at the first check more
-  than ``nodeMonitorGracePeriod`` after that stamp; it marks
+  lease every 0.25 × ``nodeLeaseDurationSeconds`` (10 s); the controller checks every
+  ``nodeMonitorPeriod`` on a sliding timer, stamps the time it first sees a renewal, and
+  marks a node NotReady (``NodeNotReady``) at the first check more than
+  ``nodeMonitorGracePeriod`` after that stamp (:meth:`ClusterSim.not_ready_at`); it marks
   its pods not Ready (they leave the endpoints), taints it ``unreachable:NoSchedule`` at
   once and ``unreachable:NoExecute`` through its zone's rate-limited queue
   (``nodeEvictionRate``; none while a small zone is partially disrupted or every zone is
@@ -52,13 +53,13 @@ from capacity.k8s.scheduler import (
 )
 from capacity.k8s.types import CONDITION_FALSE, POD_READY, PodCondition, Toleration, resource_list
 from capacity.sim.distributions import sample
+from capacity.sim.settings import lease_renew_interval
 from capacity.sim.tenants import background_pod, cpu_cores
 
 if TYPE_CHECKING:
     from capacity.sim.engine import Model
     from capacity.sim.workload import SimPod
 
-LEASE_RENEW_INTERVAL = 10.0  # 0.25 × nodeLeaseDurationSeconds (40 s), pkg/kubelet/kubelet.go
 SCHEDULING_RETRY_BACKOFF = 1.0  # podInitialBackoffSeconds
 UNSCHEDULABLE_FLUSH = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
 # PodGC deletes the pods of a Node that no longer exists after a quarantine of 40 s
@@ -174,6 +175,8 @@ class ClusterSim:
         cl = sc.cluster
         assert cl is not None
         rng = model.rng["nodes"]
+        # The kubelet renews its Lease every 0.25 × nodeLeaseDurationSeconds (kubelet.go).
+        self.lease_renew = lease_renew_interval(sc)
         self.nodes: dict[str, SimNode] = {}
         # Other tenants per pool (nodePools[].background): CPU they use, and a stand-in
         # pod per node holding their requests in the scheduler's snapshot.
@@ -187,7 +190,7 @@ class ClusterSim:
             alloc = resource_list(pool.allocatable)
             for zone in pool.zones or cl.zones:
                 for i in range(pool.nodesPerZone):
-                    self._add_node(pool, zone, i, alloc, float(rng.uniform(0, LEASE_RENEW_INTERVAL)))
+                    self._add_node(pool, zone, i, alloc, float(rng.uniform(0, self.lease_renew)))
         tmpl = sc.workload.deployment.template.spec
         self.spec = scheduling_spec_from_pod_spec(tmpl.to_k8s())
         self.config = scheduler_config_for_version(sc.kubernetesVersion)
@@ -330,17 +333,29 @@ class ClusterSim:
         for p in list(sn.pods):
             m.pod_lost(p)
         m.recompute()
-        # Detection (tryUpdateNodeHealth): the controller stamps probeTimestamp with its own
-        # clock at the first check that sees the last renewed lease, and marks the node
-        # NotReady at the first check with now > probeTimestamp + grace period.
-        period, phase = self.monitor_period, self.monitor_phase
-        last_lease = sn.hb_phase + math.floor((now - sn.hb_phase) / LEASE_RENEW_INTERVAL) * LEASE_RENEW_INTERVAL
-        probe = phase + math.ceil((last_lease - phase) / period - 1e-9) * period
-        due = probe + self.grace
-        k = math.floor((due - phase) / period + 1e-9) + 1
-        detect = max(now, self.monitor_phase + k * self.monitor_period)
+        detect = max(now, self.not_ready_at(sn.hb_phase, now))
         sn.detect_at = detect
         m.env.process(self._detect(sn, sn.gen, detect))
+
+    def not_ready_at(self, hb_phase: float, now: float) -> float:
+        """When the node lifecycle controller marks a node NotReady whose kubelet stopped at
+        ``now`` and renewed its Lease at ``hb_phase + k × lease_renew``.
+
+        ``tryUpdateNodeHealth`` (node_lifecycle_controller.go) stamps ``probeTimestamp`` with
+        the controller's own clock at the first ``monitorNodeHealth`` pass that sees the last
+        renewal, and sets Ready to Unknown at the first pass with
+        ``now.After(probeTimestamp + gracePeriod)``. ``Run`` starts the passes with
+        ``wait.UntilWithContext``, a sliding timer: each period starts when the previous pass
+        returns, so pass ``k`` after the stamping one runs slightly later than
+        ``k × nodeMonitorPeriod`` and is strictly after the deadline as soon as
+        ``k × period >= grace``. With the default 5 s period and 50 s grace that is the 10th
+        pass, i.e. ``probeTimestamp + 50 s`` (the pass time drift, milliseconds, is not
+        modelled beyond that tie-break).
+        """
+        period, phase, renew = self.monitor_period, self.monitor_phase, self.lease_renew
+        last_lease = hb_phase + math.floor((now - hb_phase) / renew + 1e-9) * renew
+        probe = phase + math.ceil((last_lease - phase) / period - 1e-9) * period
+        return probe + math.ceil(self.grace / period - 1e-9) * period
 
     def _detect(self, sn: SimNode, gen: int, at: float):
         m = self.m
@@ -514,7 +529,7 @@ class ClusterSim:
         rng = self.m.rng["nodes"]
         self.m.touch()
         sn = self._add_node(pool, zone, 0, resource_list(pool.allocatable),
-                            float(rng.uniform(0, LEASE_RENEW_INTERVAL)))
+                            float(rng.uniform(0, self.lease_renew)))
         self.nodes_ready += 1
         self._refresh_costs()
         self.notify()
@@ -525,7 +540,7 @@ class ClusterSim:
         pool = next(p for p in self.sc.cluster.nodePools if p.name == sn.pool)
         alloc = resource_list(pool.allocatable)
         rng = self.m.rng["nodes"]
-        new = self._add_node(pool, sn.zone, 0, alloc, float(rng.uniform(0, LEASE_RENEW_INTERVAL)))
+        new = self._add_node(pool, sn.zone, 0, alloc, float(rng.uniform(0, self.lease_renew)))
         del self.nodes[sn.name]
         self.nodes_ready += 1
         self.m.touch()

@@ -33,10 +33,13 @@ from typing import Any, Protocol
 import numpy as np
 import simpy
 
+from capacity.errors import SimulationError
 from capacity.k8s import hpa, rollout
 from capacity.k8s.probes import startup_timeline
 from capacity.k8s.replicaset import get_pods_to_delete
+from capacity.k8s.resources import pod_level_resources_enabled
 from capacity.k8s.types import (
+    CONDITION_FALSE,
     CONDITION_TRUE,
     POD_PENDING,
     POD_READY,
@@ -46,7 +49,7 @@ from capacity.k8s.types import (
     PodMetric,
 )
 from capacity.scenario.model import Scenario
-from capacity.sim.admission import AdmissionModel
+from capacity.sim.admission import AdmissionModel, pod_level_resources_of
 from capacity.sim.cluster import SCHEDULING_RETRY_BACKOFF, UNSCHEDULABLE_FLUSH, ClusterSim
 from capacity.sim.custom_metrics import ModelMetrics
 from capacity.sim.distributions import sample
@@ -55,6 +58,7 @@ from capacity.sim.loadgen import build_load
 from capacity.sim.recorder import Integrals, Recorder
 from capacity.sim.rng import RunStreams
 from capacity.sim.serving import ServingModel, params_from
+from capacity.sim.settings import check_controller_settings, pod_replacement_policy
 from capacity.sim.workload import GIB, IDLE, OFF, SERVING, SimPod, WorkloadModel
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -100,14 +104,65 @@ class RunOutcome:
     extra: dict[str, Any]
 
 
+CRASH_LOOP_INITIAL_BACKOFF = 10.0
+"""kubelet ``backOffPeriod`` (pkg/kubelet/kubelet.go): the first CrashLoopBackOff delay."""
+
+CRASH_LOOP_MAX_BACKOFF = 300.0
+"""``MaxContainerBackOff`` (pkg/kubelet/kubelet.go): the delay doubles up to 5 min."""
+
+
+class CrashLoopBackOff:
+    """The kubelet's per-container restart back-off (one pod's serving container).
+
+    ``kuberuntime_manager.go`` ``doBackOff`` asks the container's ``flowcontrol.Backoff``
+    (client-go ``util/flowcontrol/backoff.go``, no jitter for the kubelet) whether it is
+    still backing off since the container finished (``IsInBackOffSince``: an entry exists,
+    is not expired, and less than its delay has passed since the exit); if not, it calls
+    ``Next`` and restarts the container. ``Next`` starts an entry at 10 s, or doubles it up
+    to 300 s, and stamps it with the restart time; an entry not updated for more than
+    2 × 300 s is expired (``hasExpired``). So the first restart after an exit is immediate,
+    the next ones wait 10, 20, 40 ... 300 s. Times are simulation seconds.
+    """
+
+    __slots__ = ("backoff", "last_update")
+
+    def __init__(self) -> None:
+        self.backoff: float | None = None
+        self.last_update = -math.inf
+
+    def _expired(self, event_time: float) -> bool:
+        return event_time - self.last_update > 2 * CRASH_LOOP_MAX_BACKOFF
+
+    def delay(self, exited_at: float) -> float:
+        """Seconds from the exit at ``exited_at`` until the kubelet restarts the container."""
+        if self.backoff is None or self._expired(exited_at):
+            return 0.0
+        return self.backoff
+
+    def next(self, exited_at: float, now: float) -> None:
+        """``Backoff.Next(key, finishedAt)``: the container that exited at ``exited_at`` is
+        restarted at ``now``."""
+        if self.backoff is None or self._expired(exited_at):
+            self.backoff = CRASH_LOOP_INITIAL_BACKOFF
+        else:
+            self.backoff = min(2 * self.backoff, CRASH_LOOP_MAX_BACKOFF)
+        self.last_update = now
+
+
 class ReplicaSet:
-    __slots__ = ("name", "pods", "rev", "spec_replicas")
+    """A ReplicaSet of the Deployment: ``spec.replicas``, its pods (terminating ones
+    included until they are gone) and the ``desired-replicas`` / ``max-replicas``
+    annotations the Deployment controller writes when it scales it."""
+
+    __slots__ = ("desired_ann", "max_ann", "name", "pods", "rev", "spec_replicas")
 
     def __init__(self, name: str, rev: int, replicas: int) -> None:
         self.name = name
         self.rev = rev
         self.spec_replicas = replicas
         self.pods: list[SimPod] = []
+        self.desired_ann: int | None = None
+        self.max_ann: int | None = None
 
 
 class Model:
@@ -138,12 +193,23 @@ class Model:
         self.hpa_name = (sc.autoscaling.horizontal.scaleTargetRef.name
                          if sc.autoscaling.horizontal is not None
                          and sc.autoscaling.horizontal.scaleTargetRef is not None else self.wl.name)
+        # Settings the model cannot honour are refused before anything runs.
+        check_controller_settings(sc)
+        # Version-dependent HPA behaviour (Succeeded pods ignored from 1.38, pod-level
+        # requests from 1.34 when the PodLevelResources gate is on).
+        pod_level_gate = sc.controllers.featureGates.get("PodLevelResources")
         self.controller = hpa.HorizontalController(
             downscale_stabilisation_window=kcm.horizontalPodAutoscalerDownscaleStabilizationWindow,
             tolerance=kcm.horizontalPodAutoscalerTolerance,
             cpu_initialization_period=kcm.horizontalPodAutoscalerCPUInitializationPeriod,
             delay_of_initial_readiness_status=kcm.horizontalPodAutoscalerInitialReadinessDelay,
+            kubernetes_minor=sc.minor,
+            pod_level_resources=pod_level_gate,
         )
+        # Pod-level resources (spec.resources) reach the pod objects only where the API
+        # server keeps them: with the PodLevelResources gate off it drops the field.
+        self.pod_resources = (pod_level_resources_of(sc)
+                              if pod_level_resources_enabled(sc.minor, pod_level_gate) else None)
         self.hpa_key = f"{self.wl.namespace}/{self.hpa_name}"
         # Pods/Object/External metrics, served from the serving model (as an adapter would)
         self.custom = (ModelMetrics(self, self.duration + float(load_offset))
@@ -205,7 +271,8 @@ class Model:
         self.next_scrape = 0.0
         self.n_pending = 0
         self.rollout_active = False
-        self.sync_timer = False  # a deployment sync is due after minReadySeconds
+        self._dep_syncing = False  # the Deployment controller is in a sync
+        self._dep_dirty = False  # ... and something it watches changed meanwhile
         self.rollouts: list[dict[str, Any]] = []
         self.min_ready_zero = self.wl.min_ready_seconds == 0
         strat = sc.workload.deployment.strategy
@@ -213,9 +280,15 @@ class Model:
         self.max_surge = ru.maxSurge if ru and ru.maxSurge is not None else "25%"
         self.max_unavailable = ru.maxUnavailable if ru and ru.maxUnavailable is not None else "25%"
         self.strategy_type = strat.type
+        # KEP-3973: None unless the gates are on and the Deployment sets the field.
+        self.pod_replacement_policy = pod_replacement_policy(sc)
         self.cluster: ClusterSim | None = ClusterSim(self) if sc.cluster is not None else None
         self.admission = AdmissionModel(sc)
         self.open_failures: list[Any] = []  # failures whose impact is still being counted
+        # The ReplicaSet of the warm pods, as the Deployment controller last scaled it.
+        n0 = self.initial_replicas()
+        self.rs.desired_ann = n0
+        self.rs.max_ann = n0 + rollout.max_surge(self._deployment_state_for(n0))
         self.create_failures = 0  # consecutive FailedCreate, for the ReplicaSet's back-off
         self.retry_pending = False
         self.peak_charged = 0
@@ -494,6 +567,7 @@ class Model:
             overhead=wl.overhead,
             termination_grace_period_seconds=wl.grace,
             phase=POD_PENDING,
+            resources=self.pod_resources,
         )
         p = SimPod(pod, rs.name, rs.rev)
         self.pod_version += 1
@@ -651,7 +725,7 @@ class Model:
         self.rec.event(env.now, "Started", "Pod", pod.name, f"Started container {wl.serving_container}")
         warm = self.startup.appWarmup
         app_up = env.now + (sample(warm, rng) if warm is not None else 0.0)
-        restarts = 0
+        backoff = CrashLoopBackOff()
         while True:
             tl = startup_timeline(worker_start, p.container_start, app_up,
                                   wl.startup_probe, wl.readiness_probe)
@@ -660,12 +734,17 @@ class Model:
             yield env.timeout(tl.killed_at - env.now)
             if p.deleted or self._node_gen(p) != gen:
                 return
-            restarts += 1
             self.rec.event(env.now, "Unhealthy", "Pod", pod.name, "Startup probe failed", "Warning")
             self.rec.event(env.now, "Killing", "Pod", pod.name,
                            f"Container {wl.serving_container} failed startup probe, will be restarted")
-            # CrashLoopBackOff: 10 s doubling, capped at 5 min.
-            yield env.timeout(min(10.0 * 2 ** (restarts - 1), 300.0))
+            exited = env.now
+            wait = backoff.delay(exited)
+            if wait > 0:
+                self.rec.event(env.now, "BackOff", "Pod", pod.name,
+                               f"Back-off restarting failed container {wl.serving_container} "
+                               f"in pod {pod.name}", "Warning")
+                yield env.timeout(wait)
+            backoff.next(exited, env.now)
             if p.deleted or self._node_gen(p) != gen:
                 return
             self.touch()
@@ -688,8 +767,11 @@ class Model:
         self.pod_version += 1
         self._add_endpoint(p)
         self.recompute()
+        # The ReplicaSet's readyReplicas changed; it is available minReadySeconds later.
         if self.rollout_active:
-            self.deployment_sync()
+            self._enqueue_deployment()
+            if self.wl.min_ready_seconds > 0:
+                self.env.process(self._sync_later(self.wl.min_ready_seconds))
 
     # --- node events (called by the cluster) -------------------------------------------------
     def pod_lost(self, p: SimPod) -> None:
@@ -731,7 +813,12 @@ class Model:
             self.gone(p)
             return
         p.ready_at = None
-        p.pod.conditions = []
+        # The kubelet restarts the containers of the same pod: status.startTime stays (it
+        # is set once, kubelet_pods.go generateAPIPodStatus keeps the old one), and the
+        # status manager posts Ready=False. Its last posted status said Ready=True, so
+        # updateLastTransitionTime (status_manager.go) stamps the condition with now. The
+        # HPA then groups the pod by that condition (not as a pod without one).
+        p.pod.conditions = [PodCondition(POD_READY, CONDITION_FALSE, self.env.now)]
         self.pod_version += 1
         self.env.process(self.start_containers(p))
 
@@ -793,32 +880,50 @@ class Model:
             self.cluster.unbind(p)
         self.recompute()
         if self.rollout_active:
-            self.deployment_sync()
-        elif self.create_failures:
+            self._enqueue_deployment()
+        if self.create_failures:
             self.sync_all()
 
     # --- ReplicaSet / Deployment ---------------------------------------------------------
     def scale_deployment(self, replicas: int) -> None:
-        """The HPA (or a user) sets the Deployment's ``spec.replicas``."""
+        """The HPA (or a user) sets the Deployment's ``spec.replicas``: the Deployment
+        controller sees the update (``updateDeployment``) and syncs."""
         self.touch()
         self.spec_replicas = replicas
-        if self.rollout_active:
-            self.deployment_sync()
-            return
-        self._scale_rs(self.rs, replicas)
+        self._enqueue_deployment()
+
+    def _deployment_state(self) -> rollout.DeploymentState:
+        return self._deployment_state_for(self.spec_replicas)
+
+    def _deployment_state_for(self, replicas: int) -> rollout.DeploymentState:
+        return rollout.DeploymentState(
+            replicas=replicas, max_surge=self.max_surge,
+            max_unavailable=self.max_unavailable, strategy_type=self.strategy_type,
+            min_ready_seconds=self.wl.min_ready_seconds,
+            status_replicas=sum(1 for p in self.pods if not p.deleted),
+            pod_replacement_policy=self.pod_replacement_policy)
 
     def _scale_rs(self, rs: ReplicaSet, replicas: int) -> None:
-        if rs.spec_replicas != replicas:
+        """``scaleReplicaSet``: write ``spec.replicas`` and the replicas annotations
+        (``SetReplicasAnnotations``: the Deployment's ``replicas`` and ``replicas +
+        maxSurge``), then let the ReplicaSet controller act. A changed ReplicaSet brings the
+        Deployment back (``updateReplicaSet``)."""
+        changed = rs.spec_replicas != replicas
+        if changed:
             verb = "up" if replicas > rs.spec_replicas else "down"
             self.rec.event(self.env.now, "ScalingReplicaSet", "Deployment", self.wl.name,
                            f"Scaled {verb} replica set {rs.name} from {rs.spec_replicas} to {replicas}")
             rs.spec_replicas = replicas
+        rs.desired_ann = self.spec_replicas
+        rs.max_ann = self.spec_replicas + rollout.max_surge(self._deployment_state())
         self.sync_replica_set(rs)
+        if changed:
+            self._enqueue_deployment()
 
     def sync_all(self) -> None:
         """Let every controller react to a pod going away (evictions, node loss)."""
         if self.rollout_active:
-            self.deployment_sync()
+            self._enqueue_deployment()
         for rs in list(self.replicasets):
             self.sync_replica_set(rs)
 
@@ -827,11 +932,14 @@ class Model:
         self.touch()
         self.rev += 1
         new = ReplicaSet(f"{self.wl.name}-{self._rs_hash(self.rev)}", self.rev, 0)
+        # getNewReplicaSet creates it with the replicas annotations of the Deployment now.
+        new.desired_ann = self.spec_replicas
+        new.max_ann = self.spec_replicas + rollout.max_surge(self._deployment_state())
         self.replicasets.append(new)
         self.rs = new
         self.rollout_active = True
         self.rollouts.append({"start": self.env.now, "end": None, "min_available": None})
-        self.deployment_sync()
+        self._enqueue_deployment()
 
     def _rs_state(self, rs: ReplicaSet) -> rollout.ReplicaSetState:
         now = self.env.now
@@ -842,56 +950,117 @@ class Model:
                         and p.ready_at + mrs <= now)
         return rollout.ReplicaSetState(rs.name, rs.spec_replicas, available_replicas=available,
                                        ready_replicas=ready, replicas=len(active),
-                                       creation_timestamp=float(rs.rev))
+                                       creation_timestamp=float(rs.rev),
+                                       desired_replicas_annotation=rs.desired_ann,
+                                       max_replicas_annotation=rs.max_ann,
+                                       terminating_replicas=len(rs.pods) - len(active))
+
+    def _enqueue_deployment(self) -> None:
+        """The Deployment's key enters the work queue: it is synced now, and again at once
+        if something it watches changed during the sync (its own ReplicaSet scale-ups and
+        scale-downs, pods deleted or Ready), as the queue runs a key again after a change
+        during its sync (``deployment_controller.go`` ``updateReplicaSet``, ``enqueue``)."""
+        if self._dep_syncing:
+            self._dep_dirty = True
+            return
+        self._dep_syncing = True
+        try:
+            for _ in range(1000):
+                self._dep_dirty = False
+                self.deployment_sync()
+                if not self._dep_dirty:
+                    return
+            raise SimulationError("the Deployment controller did not settle after 1000 syncs")
+        finally:
+            self._dep_syncing = False
 
     def deployment_sync(self) -> None:
-        """``rolloutRolling`` (pkg/controller/deployment/rolling.go) with the k8s helpers.
+        """``syncDeployment``: a scaling event scales proportionally (``sync.go`` ``scale``
+        via :func:`capacity.k8s.rollout.scale`); otherwise a rollout goes on with
+        ``rolloutRolling`` (``rolling.go``) or ``rolloutRecreate`` (``recreate.go``).
 
-        Divergence: a scale change during a rollout goes through the same steps instead of
-        upstream's proportional split between the ReplicaSets (``sync.go`` ``scale``).
+        Each ReplicaSet the controller scales re-queues the Deployment
+        (:meth:`_enqueue_deployment`), so after the old ReplicaSet is scaled down the next
+        surge pod is created at once, while the old pod still runs its preStop: terminating
+        pods are not counted (``NewRSNewReplicas`` sums ``spec.replicas``), unless
+        ``podReplacementPolicy`` is ``TerminationComplete``.
         """
-        if not self.rollout_active:
-            return
-        d = rollout.DeploymentState(replicas=self.spec_replicas, max_surge=self.max_surge,
-                                    max_unavailable=self.max_unavailable,
-                                    strategy_type=self.strategy_type,
-                                    min_ready_seconds=self.wl.min_ready_seconds)
+        d = self._deployment_state()
         states = {rs.name: self._rs_state(rs) for rs in self.replicasets}
         new = states[self.rs.name]
-        olds = [states[rs.name] for rs in self.replicasets if rs is not self.rs and rs.spec_replicas > 0]
-        all_rss = list(states.values())
-        target = rollout.reconcile_new_replica_set(d, all_rss, new)
-        if target is not None:
-            self._scale_rs(self.rs, target)
-            # rolloutRolling returns after a scale-up; the ReplicaSet's update brings the
-            # Deployment back at once, to scale the old ReplicaSets down.
-            self.env.process(self._sync_later(0.0, timer=False))
-            return
-        res = rollout.reconcile_old_replica_sets(d, all_rss, olds, new)
+        olds = [states[rs.name] for rs in self.replicasets if rs is not self.rs]
         by_name = {rs.name: rs for rs in self.replicasets}
-        for name, n in res.new_replicas.items():
-            self._scale_rs(by_name[name], n)
-        # measured: available pods during the rollout, and all pods (the surge)
-        avail = sum(s.available_replicas for s in states.values())
+        if rollout.is_scaling_event(d, states.values()):
+            for name, n in rollout.scale(d, new, olds).items():
+                self._scale_rs(by_name[name], n)
+            return
+        if not self.rollout_active:
+            if self.rs.spec_replicas != self.spec_replicas:
+                self._scale_rs(self.rs, self.spec_replicas)  # no annotations yet: scale()
+            return
+        all_rss = list(states.values())
+        if self.strategy_type == rollout.RECREATE:
+            self._rollout_recreate(d, new, olds, by_name)
+        else:
+            target = rollout.reconcile_new_replica_set(d, all_rss, new)
+            if target is not None:
+                self._scale_rs(self.rs, target)
+                return  # rolloutRolling returns after a scale-up; the update brings it back
+            active_olds = rollout.filter_active_replica_sets(olds)
+            res = rollout.reconcile_old_replica_sets(d, all_rss, active_olds, new)
+            for name, n in res.new_replicas.items():
+                self._scale_rs(by_name[name], n)
+            if res.scaled:
+                return
+        self._rollout_progress(d)
+
+    def _rollout_recreate(self, d: rollout.DeploymentState, new: rollout.ReplicaSetState,
+                          olds: list[rollout.ReplicaSetState],
+                          by_name: dict[str, ReplicaSet]) -> None:
+        """``rolloutRecreate``: scale every old ReplicaSet to zero, wait until none of their
+        pods is left (``oldPodsRunning``: terminating pods count), then scale the new one
+        to ``replicas``."""
+        scaled = False
+        for o in rollout.filter_active_replica_sets(olds):
+            self._scale_rs(by_name[o.name], 0)
+            scaled = True
+        if scaled:
+            return
+        if any(rs.pods for rs in self.replicasets if rs is not self.rs):
+            return
+        if self.rs.spec_replicas != d.replicas:
+            self._scale_rs(self.rs, d.replicas)
+
+    def _rollout_progress(self, d: rollout.DeploymentState) -> None:
+        """Record the rollout's figures and end it once ``DeploymentComplete`` holds: the
+        new ReplicaSet owns every replica, all available, no old pod left that is not
+        terminating (terminating ones too under ``TerminationComplete``)."""
+        states = [self._rs_state(rs) for rs in self.replicasets]
+        new = self._rs_state(self.rs)
         r = self.rollouts[-1]
+        avail = sum(s.available_replicas for s in states)
         r["min_available"] = avail if r["min_available"] is None else min(r["min_available"], avail)
-        total = sum(1 for p in self.pods if not p.deleted)
-        r["max_pods"] = max(r.get("max_pods", 0), total)
-        done = (all(rs.spec_replicas == 0 and not rs.pods for rs in self.replicasets if rs is not self.rs)
-                and new.available_replicas >= self.spec_replicas)
-        if done:
+        r["max_pods"] = max(r.get("max_pods", 0), sum(s.replicas for s in states))
+        # terminating pods too: they still hold node room and, within their grace, quota
+        r["max_pod_objects"] = max(r.get("max_pod_objects", 0), len(self.pods))
+        old_left = sum(s.replicas for s in states if s.name != new.name)
+        terminating = sum(s.terminating_replicas for s in states)
+        complete = (new.spec_replicas == d.replicas and new.replicas == d.replicas
+                    and old_left == 0 and new.available_replicas >= d.replicas)
+        if self.pod_replacement_policy == rollout.TERMINATION_COMPLETE:
+            complete = complete and terminating == 0
+        if complete:
             self.rollout_active = False
             r["end"] = self.env.now
             self.replicasets = [self.rs]
-        elif self.wl.min_ready_seconds > 0 and not self.sync_timer:
-            self.sync_timer = True
-            self.env.process(self._sync_later(self.wl.min_ready_seconds))
 
     def _sync_later(self, delay: float, timer: bool = True):
+        """The Deployment is synced again after ``delay`` (a pod turning available after
+        ``minReadySeconds``: the ReplicaSet controller re-queues itself for that moment,
+        and its status update brings the Deployment back)."""
         yield self.env.timeout(delay)
-        if timer:
-            self.sync_timer = False
-        self.deployment_sync()
+        del timer
+        self._enqueue_deployment()
 
     def _rollout_at(self, at: float):
         if at > self.env.now:
@@ -1175,6 +1344,9 @@ class Model:
                 break
             self.create_warm_pod(self.rs, scrape_offset)
         self.peak_charged = len(self.pods)
+        # The warm pods were added one by one at t = 0, each shifting the others' share:
+        # they start together, each with its steady queue for the share it really gets.
+        self.srv.reset_queues(self.env.now)
         self.recompute()
         self._settle_warm_pods(scrape_offset)
         self.sync_replica_set(self.rs)  # pods admission refused: FailedCreate, retried

@@ -3,10 +3,10 @@
 Both spot nodes of zone-a get a 2-minute notice at 1000 s. The node termination handler
 cordons and drains them through the eviction API (PDB maxUnavailable 1 allows one
 eviction; spot-zone-a-1 holds no pod). At 1120 s the instances are gone; their last lease is
-from 1120 (renewals every 10 s from 0), so the node lifecycle controller marks them NotReady
-at its first check after 1120 + 50 s: 1175. The cloud controller then deletes the Node
-objects and PodGC their pods, 40 s later: 1215. The pool's replacements join after the
-3-minute provisioning delay: 1395.
+from 1120 (renewals every 10 s from 0), seen by the controller's pass at 1120, so it marks
+them NotReady at the 10th pass of its sliding 5 s timer, slightly after 1120 + 50 s: 1170.
+The cloud controller then deletes the Node objects and PodGC their pods, 40 s later: 1210.
+The pool's replacements join after the 3-minute provisioning delay: 1390.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def test_spot_reclaim_notice_drain_removal_replacement():
     assert evicted == [1000.0]
     sched = [(t, n) for (t, r, k, n, msg, _) in out.events if r == "Scheduled" and t > 0]
     assert sched and sched[0][0] == 1001.0
-    assert [t for t, r, _ in ev if r == "NodeNotReady"] == [1175.0, 1175.0]
-    assert [t for t, r, _ in ev if r == "RemovingNode"] == [1215.0, 1215.0]
-    assert [t for t, r, _ in ev if r == "RegisteredNode"] == [1395.0, 1395.0]
+    assert [t for t, r, _ in ev if r == "NodeNotReady"] == [1170.0, 1170.0]
+    assert [t for t, r, _ in ev if r == "RemovingNode"] == [1210.0, 1210.0]
+    assert [t for t, r, _ in ev if r == "RegisteredNode"] == [1390.0, 1390.0]
     # No request was lost: the pod left the endpoints before its node went away.
     ig = out.integrals
     assert ig.offered_requests - ig.served_requests == 0.0
