@@ -210,6 +210,8 @@ class ClusterSim:
         self.zone_queue: dict[str, list[SimNode]] = {z: [] for z in self.zones}
         self.zone_wakeup: dict[str, Any] = {}
         self.zone_last_taint: dict[str, float] = {z: -math.inf for z in self.zones}
+        self.all_disrupted = False  # every zone fully disrupted (handleDisruption)
+        self._exit_pending = False
         self.drains: list[DrainRecord] = []
         self.failures: list[FailureRecord] = []
         self.pdb = self._build_pdb()
@@ -360,8 +362,8 @@ class ClusterSim:
     def _detect(self, sn: SimNode, gen: int, at: float):
         m = self.m
         yield m.env.timeout(at - m.env.now)
-        if sn.gen != gen or sn.alive or sn.removed:
-            return
+        if sn.gen != gen or sn.alive or sn.removed or sn.detect_at != at:
+            return  # back, gone, or its probe timestamp was reset (leaving disruption mode)
         m.touch()
         now = m.env.now
         sn.detected = True
@@ -377,7 +379,57 @@ class ClusterSim:
             m.remove_endpoint_of_lost(p)
         m.recompute()
         self.zone_queue[sn.zone].append(sn)
+        if not self.all_disrupted and self._all_zones_down():
+            self._enter_full_disruption()
         self._wake_zone(sn.zone)
+
+    def _next_pass(self, t: float) -> float:
+        """The first ``monitorNodeHealth`` pass at or after ``t``."""
+        period, phase = self.monitor_period, self.monitor_phase
+        return phase + math.ceil((t - phase) / period - 1e-9) * period
+
+    def _enter_full_disruption(self) -> None:
+        """``handleDisruption``: every zone is fully disrupted (no Ready node anywhere), so
+        the controller assumes it is the one cut off: ``markNodeAsReachable`` on every node
+        (the ``unreachable`` / ``not-ready`` NoExecute taints go, which cancels the taint
+        eviction controller's pending evictions), every zone's tainter gets a rate of 0."""
+        self.all_disrupted = True
+        for sn in self.nodes.values():
+            if sn.tainted_at is not None or any(t.effect == TAINT_EFFECT_NO_EXECUTE
+                                                for t in sn.node.taints):
+                sn.node.taints = [t for t in sn.node.taints if not (
+                    t.effect == TAINT_EFFECT_NO_EXECUTE
+                    and t.key in (TAINT_NODE_UNREACHABLE, TAINT_NODE_NOT_READY))]
+                sn.tainted_at = None
+
+    def _leave_full_disruption(self, at: float):
+        """``handleDisruption`` at the first pass after a node is Ready again: out of the
+        all-disrupted mode, the probe timestamps of every node are reset to now (a dead node
+        not yet marked is NotReady one grace period later), and each zone's tainter gets its
+        state's rate through ``SwapLimiter``, which drains the new token bucket (the old
+        limiter never accepted): the first NoExecute taint comes one 1/rate after this pass.
+        The nodes still NotReady are queued again, and their pods are evicted
+        ``tolerationSeconds`` after their new taint."""
+        m = self.m
+        yield m.env.timeout(max(at - m.env.now, 0.0))
+        self._exit_pending = False
+        if not self.all_disrupted or self._all_zones_down():
+            return
+        now = m.env.now
+        self.all_disrupted = False
+        wait = math.ceil(self.grace / self.monitor_period - 1e-9) * self.monitor_period
+        for sn in self.nodes.values():
+            if sn.removed:
+                continue
+            if not sn.alive and not sn.detected:
+                sn.detect_at = now + wait
+                m.env.process(self._detect(sn, sn.gen, sn.detect_at))
+            if sn.detected and not sn.alive and sn.tainted_at is None \
+                    and sn not in self.zone_queue[sn.zone]:
+                self.zone_queue[sn.zone].append(sn)
+        for z in self.zones:
+            self.zone_last_taint[z] = now
+            self._wake_zone(z)
 
     def _all_zones_down(self) -> bool:
         zones = [z for z in self.zones if any(n.zone == z and not n.removed for n in self.nodes.values())]
@@ -388,12 +440,8 @@ class ClusterSim:
         """``handleDisruption`` / ``ComputeZoneState``: the zone's tainting rate (nodes/s)."""
         zone_nodes = [n for n in self.nodes.values() if n.zone == zone and not n.removed]
         not_ready = sum(1 for n in zone_nodes if n.detected)
-        all_full = all(
-            all(n.detected for n in self.nodes.values() if n.zone == z and not n.removed)
-            for z in self.zones if any(n.zone == z and not n.removed for n in self.nodes.values())
-        )
-        if all_full:
-            return 0.0  # every zone fully disrupted: evictions stop
+        if self.all_disrupted:
+            return 0.0  # every zone fully disrupted: evictions stop (handleDisruption)
         if not_ready == len(zone_nodes):
             return self.eviction_rate  # FullDisruption: normal rate
         if not_ready > 2 and not_ready / max(len(zone_nodes), 1) >= self.unhealthy_threshold:
@@ -457,15 +505,15 @@ class ClusterSim:
                         seconds = t.toleration_seconds if seconds is None else min(seconds, t.toleration_seconds)
             delay = 0.0 if not tolerated else (seconds if seconds is not None else math.inf)
             if delay != math.inf:
-                m.env.process(self._evict_after(sn, sn.gen, p, max(delay, 0.0)))
+                m.env.process(self._evict_after(sn, sn.gen, p, max(delay, 0.0), now))
 
-    def _evict_after(self, sn: SimNode, gen: int, p: SimPod, delay: float):
+    def _evict_after(self, sn: SimNode, gen: int, p: SimPod, delay: float, tainted_at: float):
         m = self.m
         yield m.env.timeout(delay)
         if sn.gen != gen or sn.alive or p.deleted:
             return
-        if self._all_zones_down():
-            return  # every zone fully disrupted: the controller stops evicting
+        if sn.tainted_at != tainted_at:
+            return  # the taint was removed meanwhile: the eviction was cancelled
         m.rec.event(m.env.now, "TaintManagerEviction", "Pod", p.pod.name,
                     f"Marking for deletion Pod {p.pod.namespace}/{p.pod.name}")
         m.delete_pod(p, reason="TaintManagerEviction")
@@ -489,6 +537,9 @@ class ClusterSim:
                           if t.key not in (TAINT_NODE_UNREACHABLE, TAINT_NODE_NOT_READY)]
         sn.node.ready = "True"
         sn.node.ready_transition_time = now
+        if self.all_disrupted and not self._exit_pending:
+            self._exit_pending = True
+            m.env.process(self._leave_full_disruption(self._next_pass(now)))
         m.rec.event(now, "NodeReady", "Node", sn.name, f"Node {sn.name} status is now: NodeReady")
         for p in list(sn.pods):
             m.pod_node_back(p)

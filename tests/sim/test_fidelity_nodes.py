@@ -94,3 +94,51 @@ def test_lease_duration_moves_not_ready_in_a_run():
     m.cluster.monitor_phase = 0.0
     out = m.run()
     assert (1045.0, "NodeNotReady") in [(t, r) for (t, r, *_rest) in out.events]
+
+
+def _zones_down(*outages):
+    from capacity.scenario.model import ScheduledZoneOutage, ZoneFailures
+
+    sc = load_scenario(DATA / "scenarios/node-failure.yaml")
+    sc.failures.nodes = None
+    sc.failures.zones = ZoneFailures(scheduled=[
+        ScheduledZoneOutage(zone=z, at=at, duration=d) for z, at, d in outages])
+    m = Model(sc, 0, np.random.SeedSequence(1), phases=(0.0, 1.0))
+    for n in m.cluster.nodes.values():
+        n.hb_phase = 0.0
+    m.cluster.monitor_phase = 0.0
+    return m, m.run()
+
+
+def test_every_zone_down_untaints_then_taints_again_on_leaving():
+    """handleDisruption (node_lifecycle_controller.go), item 8. zone-c dies at 1000, zones a
+    and b at 1100; zone-a is back at 2000, b and c at 8000. One pod per node."""
+    m, out = _zones_down(("zone-c", 1000, 7000), ("zone-a", 1100, 900), ("zone-b", 1100, 6900))
+    ev = [(t, r, n) for (t, r, k, n, msg, _) in out.events if t > 0]
+    # zone-c: NotReady at 1050 (lease 1000 + 50 s); fully disrupted, not every zone: the
+    # normal 0.1 node/s, NoExecute taints at 1050 and 1060, evictions due at 1350 and 1360.
+    assert [t for t, r, n in ev if r == "NodeNotReady" and "zone-c" in n] == [1050.0, 1050.0]
+    # zones a and b: NotReady at 1150, and now every zone is fully disrupted: the
+    # controller marks every node reachable (the NoExecute taints of zone-c go, which
+    # cancels the evictions due at 1350 / 1360) and stops tainting. Nothing is evicted
+    # while every zone is down.
+    evictions = sorted(t for t, r, n in ev if r == "TaintManagerEviction")
+    assert not [t for t in evictions if t < 2000]
+    # 2000: zone-a's kubelets post Ready; the pass at 2000 leaves the mode. The tainters get
+    # their rate back (0.1/s) through SwapLimiter, which drains the new bucket: the first
+    # taint of each zone at 2000 + 10 = 2010, the second 10 s later. Zones b and c each
+    # have two nodes still NotReady: taints at 2010 (b-0, c-0) and 2020 (b-1, c-1), and
+    # their pods' 300 s tolerations run out at 2310 and 2320. (Before, zone-c's nodes kept
+    # the taint that had been removed, were never queued again and never evicted.)
+    assert evictions == [2310.0, 2310.0, 2320.0, 2320.0]
+    assert sorted(t for t, r, n in ev if r == "SuccessfulCreate") == evictions
+    assert not m.cluster.all_disrupted
+
+
+def test_every_zone_back_at_once_leaves_the_mode_without_taints():
+    # All three zones die at 1000 (NotReady 1050: every zone down, no taint) and come back
+    # at 2000: the pass at 2000 leaves the mode with no node NotReady: nothing to evict.
+    m, out = _zones_down(("zone-a", 1000, 1000), ("zone-b", 1000, 1000), ("zone-c", 1000, 1000))
+    assert not [e for e in out.events if e[1] == "TaintManagerEviction"]
+    assert not m.cluster.all_disrupted
+    assert all(not n.node.taints for n in m.cluster.nodes.values())
