@@ -5,9 +5,13 @@ The short scenarios here are shared with the cross-checks against the real Prome
 
 * ``peak-burst``: scenarios/peak.yaml for 6 h of a Wednesday, 07:00 to 13:00, with its
   10-minute burst at 10:00, as in the week;
-* ``peak-sensitive``: the same with lower thresholds, so that every alert has something
-  to evaluate (HighCPU 30 %, HighMemory 20 %, ReplicaMismatch and PodNotReady for 1 min,
-  HighErrorRate 0.1 %, LowAvailability 90 %);
+* ``peak-sensitive``: the same with lower thresholds and shorter ``for``, so that the
+  alerts have episodes to compare (HighCPU 15 % of the limit, HighMemory 14 % for 1 min,
+  ReplicaMismatch for 30 s, PodNotReady at once, HighErrorRate 0.01 %, LowAvailability
+  90 % for 30 s);
+* ``crashy-overload``: the same morning with an HPA capped at 5 replicas, a burst of
+  4 × for 20 min that overflows the queues (503s: HighErrorRate) and an application
+  that often starts slower than the startup probe allows (restarts: PodRestarting);
 * ``zone-window``: scenarios/zone-outage.yaml cut to its outage: Tuesday 11:00 to 17:00
   with zone-c down from 13:00 for 3 hours.
 """
@@ -28,20 +32,21 @@ from typing import Any
 import numpy as np
 import pytest
 
+from capacity.analysis.monitoring_export import (
+    DEFAULT_EPOCH,
+    assemble_export,
+    export_run,
+    export_staging,
+    process_run,
+    run_shift,
+)
+from capacity.analysis.monitoring_summary import series_store
 from capacity.analysis.openmetrics import format_le, read_openmetrics
 from capacity.analysis.promql import SeriesStore, is_stale
 from capacity.manifests.emit import build_manifests
 from capacity.scenario.loader import load_scenario
 from capacity.sim.engine import RunOutcome, run_once
-from capacity.sim.monitoring import (
-    DEFAULT_EPOCH,
-    FAMILIES,
-    MonitoringObserver,
-    MonitoringSettings,
-    assemble_export,
-    export_staging,
-    run_shift,
-)
+from capacity.sim.monitoring import FAMILIES, MonitoringObserver, MonitoringRun, MonitoringSettings
 from capacity.sim.rng import run_seed_sequences
 from capacity.sim.serving import PROMETHEUS_BUCKETS
 
@@ -64,12 +69,24 @@ load:
   spikes: [{{at: 3h, duration: 10m, factor: 2.0}}]
 monitoring:
   alerts:
-    HighCPU: {{threshold: 0.3}}
-    HighMemory: {{threshold: 0.2}}
-    ReplicaMismatch: {{for: 1m}}
-    PodNotReady: {{for: 1m}}
-    HighErrorRate: {{threshold: 0.001}}
-    LowAvailability: {{threshold: 0.9}}
+    HighCPU: {{threshold: 0.15}}
+    HighMemory: {{threshold: 0.14, for: 1m}}
+    ReplicaMismatch: {{for: 30s}}
+    PodNotReady: {{for: 0s}}
+    HighErrorRate: {{threshold: 0.0001}}
+    LowAvailability: {{threshold: 0.9, for: 30s}}
+""",
+    "crashy-overload": f"""
+extends: {SCENARIOS / 'peak.yaml'}
+name: crashy-overload
+simulation: {{duration: 6h, runs: 1, startTime: "2026-01-07T07:00:00"}}
+autoscaling:
+  horizontal: {{maxReplicas: 5}}
+workload:
+  startup:
+    appWarmup: {{type: lognormal, median: 50s, p95: 120s}}
+load:
+  spikes: [{{at: 3h, duration: 20m, factor: 4.0}}]
 """,
     "zone-window": f"""
 extends: {SCENARIOS / 'zone-outage.yaml'}
@@ -90,37 +107,45 @@ def variant(name: str, folder: Path) -> Any:
 
 @dataclass
 class Exported:
-    """One run of a scenario with its monitoring: the outcome, the in-memory stores
-    (with and without staleness markers), the observer, and the assembled folder."""
+    """One run of a scenario with its monitoring: the outcome, what the observer saw,
+    the per-run result (alerts...), the stores with and without staleness markers, the
+    observer, and the assembled folder."""
 
     scenario: Any
     outcome: RunOutcome
     observer: MonitoringObserver
+    run: MonitoringRun
+    result: dict[str, Any]
     store: SeriesStore
     store_plain: SeriesStore
     folder: Path | None
     start: float  # Unix seconds of the run's t = 0 in the files
 
 
-def exported_run(sc: Any, folder: Path | None, duration: float | None = None, run: int = 0,
-                 promtool: str | None = None) -> Exported:
-    """Simulate run ``run`` of ``sc`` with the monitoring; with ``folder``, also export
-    it there (blocks with ``promtool``)."""
+def observed(sc: Any, run: int = 0, duration: float | None = None, histograms: bool = False
+             ) -> tuple[RunOutcome, MonitoringObserver]:
+    """Run ``run`` of ``sc`` watched by a monitoring observer that keeps its raw data."""
     seqs = run_seed_sequences(sc.simulation.seed, run + 1)
     dur = float(duration if duration is not None else sc.simulation.duration)
+    obs = MonitoringObserver(MonitoringSettings(histograms=histograms))
+    return run_once(sc, run, seqs[run], dur, True, observers=[obs]), obs
+
+
+def exported_run(sc: Any, folder: Path | None, duration: float | None = None, run: int = 0,
+                 promtool: str | None = None) -> Exported:
+    """Simulate run ``run`` of ``sc`` with the monitoring and process it as a study does;
+    with ``folder``, also export it there (blocks with ``promtool``)."""
+    out, obs = observed(sc, run, duration, histograms=folder is not None)
+    mrun = out.extra["monitoring"]
+    assert isinstance(mrun, MonitoringRun)
     if folder is None:
-        obs = MonitoringObserver(MonitoringSettings(keep_store=True))
-        out = run_once(sc, run, seqs[run], dur, True, observers=[obs])
+        res = process_run(mrun, keep_store=True)
     else:
         with export_staging(folder) as staging:
-            obs = MonitoringObserver(MonitoringSettings(export_dir=str(staging), keep_store=True,
-                                                        promtool=promtool))
-            out = run_once(sc, run, seqs[run], dur, True, observers=[obs])
-            assemble_export(folder, staging, [out.extra["monitoring"]["export"]])
-    res = out.extra["monitoring"]
-    plain = obs.store(list(obs._series()), stale=False)
-    return Exported(sc, out, obs, res["store"], plain, folder,
-                    DEFAULT_EPOCH + run_shift(run, dur))
+            res = process_run(mrun, keep_store=True, export_dir=str(staging), promtool=promtool)
+            assemble_export(folder, staging, [res["export"]])
+    return Exported(sc, out, obs, mrun, res, res["store"], series_store(mrun, stale=False),
+                    folder, DEFAULT_EPOCH + run_shift(run, mrun.duration))
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +231,7 @@ def test_monitoring_changes_nothing(burst: Exported):
 
 
 def test_scrapes_on_the_grid(burst: Exported):
-    res = burst.outcome.extra["monitoring"]
+    res = burst.result
     assert res["scrapes"] == round(6 * 3600 / 30) + 1
     dep = burst.store.get({"__name__": "kube_deployment_spec_replicas",
                            "namespace": "swissbrain", "deployment": "sandbox-executor",
@@ -268,7 +293,7 @@ load:
         got = _final(data, "http_request_duration_seconds_bucket", le=format_le(le))
         want = lat["buckets"][f"{le:g}"]
         assert abs(got - want) <= pods + 1e-6 * want, (le, got, want)
-    alerts = ex.outcome.extra["monitoring"]["alerts"]
+    alerts = ex.result["alerts"]
     assert alerts["SandboxExecutorHighErrorRate"]["fired"] >= 1
 
 
@@ -307,7 +332,7 @@ def test_a_lost_zone_is_no_error_the_pods_count(zone: Exported):
     assert errs["dead_endpoint"] > 50
     counted = _final(zone.store, "http_requests_total", code="503")
     assert tot.rejected - 1 <= counted <= tot.rejected
-    alerts = zone.outcome.extra["monitoring"]["alerts"]
+    alerts = zone.result["alerts"]
     assert alerts["SandboxExecutorHighErrorRate"]["fired"] == 0
     assert alerts["SandboxExecutorPodNotReady"]["fired"] >= 1
     assert alerts["SandboxExecutorLowAvailability"]["fired"] >= 1
@@ -393,9 +418,9 @@ def test_runs_follow_each_other_in_one_file(tmp_path: Path):
     with export_staging(target) as staging:
         exports = []
         for r in range(2):
-            obs = MonitoringObserver(MonitoringSettings(export_dir=str(staging)))
+            obs = MonitoringObserver(MonitoringSettings(histograms=True))
             out = run_once(sc, r, seqs[r], dur, True, observers=[obs])
-            exports.append(out.extra["monitoring"]["export"])
+            exports.append(export_run(out.extra["monitoring"], staging))
         info = assemble_export(target, staging, exports)
     assert info["runs"] == 2 and info["blocks"] is None
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # staging removed
@@ -418,9 +443,9 @@ def test_an_existing_folder_keeps_other_files(tmp_path: Path):
     sc = variant("peak-burst", tmp_path)
     seqs = run_seed_sequences(sc.simulation.seed, 1)
     with export_staging(target) as staging:
-        obs = MonitoringObserver(MonitoringSettings(export_dir=str(staging)))
+        obs = MonitoringObserver(MonitoringSettings(histograms=True))
         out = run_once(sc, 0, seqs[0], 600.0, True, observers=[obs])
-        assemble_export(target, staging, [out.extra["monitoring"]["export"]])
+        assemble_export(target, staging, [export_run(out.extra["monitoring"], staging)])
     assert (target / "summary.json").read_text() == "{}"
     assert (target / "metrics.om").read_text().startswith("# TYPE ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "peak-burst.yaml"]
@@ -446,7 +471,7 @@ def test_blocks_from_promtool(tmp_path: Path):
     want = sorted({w for w in range(start_ms // 7_200_000, end_ms // 7_200_000 + 1)})
     assert sorted(m["minTime"] // 7_200_000 for m in metas) == want
     assert sum(m["stats"]["numSamples"] for m in metas) == \
-        ex.outcome.extra["monitoring"]["samples"]
+        ex.result["samples"]
     r = subprocess.run([promtool, "tsdb", "list", str(ex.folder / "blocks")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == len(blocks) + 1
@@ -455,19 +480,21 @@ def test_blocks_from_promtool(tmp_path: Path):
 # --- memory ------------------------------------------------------------------------------------
 
 _RSS_SCRIPT = textwrap.dedent("""
-    import json, resource, sys
+    import functools, json, resource, sys
     from pathlib import Path
     from capacity.scenario.loader import load_scenario
     from capacity.sim.engine import run_once
-    from capacity.sim.monitoring import (MonitoringObserver, MonitoringSettings,
-                                         assemble_export, export_staging)
+    from capacity.analysis.monitoring_export import (assemble_export, export_staging,
+                                                     process_run)
+    from capacity.sim.monitoring import MonitoringObserver, MonitoringSettings
     from capacity.sim.rng import run_seed_sequences
     sc = load_scenario(sys.argv[1])
     target, dur = Path(sys.argv[2]), float(sys.argv[3])
     promtool = sys.argv[4] or None
     seqs = run_seed_sequences(sc.simulation.seed, 1)
     with export_staging(target) as staging:
-        obs = MonitoringObserver(MonitoringSettings(export_dir=str(staging), promtool=promtool))
+        process = functools.partial(process_run, export_dir=str(staging), promtool=promtool)
+        obs = MonitoringObserver(MonitoringSettings(histograms=True, process=process))
         out = run_once(sc, 0, seqs[0], dur, False, observers=[obs])
         info = assemble_export(target, staging, [out.extra["monitoring"]["export"]])
     info["rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
