@@ -330,6 +330,26 @@ def quota_v1_pod(pod: Mapping[str, Any] | Pod, now: float | None = None) -> bool
     )
 
 
+DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD = 300.0
+"""kube-controller-manager ``--resource-quota-sync-period`` default (5 min): how often the
+resource quota controller recalculates every quota's ``status.used`` from its listers."""
+
+
+def charged_in_status(pod: Mapping[str, Any] | Pod, last_recalculated: float) -> bool:
+    """Whether ``pod`` is still counted in a quota's ``status.used`` (the figure admission
+    checks), given when the quota controller last recalculated it.
+
+    The resource quota controller (``pkg/controller/resourcequota``) recalculates
+    ``status.used`` with :func:`quota_v1_pod` at that moment, and again on a pod's deletion
+    or on an update that makes ``QuotaV1Pod`` turn false (``resource_quota_monitor.go``
+    ``controllerFor``), or at the periodic resync (:data:`DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD`).
+    A pod stuck terminating on a lost node sees no such event when its
+    ``deletionTimestamp + grace`` passes, so it stays charged until the next recalculation.
+    Pods created after ``last_recalculated`` were added by admission and are charged.
+    """
+    return quota_v1_pod(pod, last_recalculated)
+
+
 def _pod_totals(pod: Mapping[str, Any] | Pod) -> tuple[Resources, Resources]:
     if isinstance(pod, Pod):
         reqs = {k: Quantity.from_milli(v, default_format(k)) for k, v in pod_requests(pod).items()}

@@ -36,6 +36,7 @@ import simpy
 from capacity.errors import SimulationError
 from capacity.k8s import hpa, rollout
 from capacity.k8s.probes import startup_timeline
+from capacity.k8s.quota import DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD, charged_in_status
 from capacity.k8s.replicaset import get_pods_to_delete
 from capacity.k8s.resources import pod_level_resources_enabled
 from capacity.k8s.types import (
@@ -56,12 +57,15 @@ from capacity.sim.distributions import sample
 from capacity.sim.hpa_adapter import has_custom_metrics, hpa_spec_from_scenario
 from capacity.sim.loadgen import build_load
 from capacity.sim.recorder import Integrals, Recorder
-from capacity.sim.rng import RunStreams
+from capacity.sim.rng import RunStreams, child_sequence
 from capacity.sim.serving import ServingModel, params_from
 from capacity.sim.settings import check_controller_settings, pod_replacement_policy
 from capacity.sim.workload import GIB, IDLE, OFF, SERVING, SimPod, WorkloadModel
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+CONTROLLER_PHASE_STREAM = 1000
+"""Child index of the run's SeedSequence for controller phases added after the purposes of
+:class:`capacity.sim.rng.RunStreams` were fixed (far above them, so they never collide)."""
 INF_ = math.inf
 
 
@@ -289,6 +293,11 @@ class Model:
         n0 = self.initial_replicas()
         self.rs.desired_ann = n0
         self.rs.max_ann = n0 + rollout.max_surge(self._deployment_state_for(n0))
+        # The resource quota controller's resync phase (its own stream: the purposes of
+        # RunStreams are fixed, and drawing from one of them would shift its numbers).
+        ctl_rng = np.random.Generator(np.random.PCG64(child_sequence(ss, CONTROLLER_PHASE_STREAM)))
+        self.quota_phase = float(ctl_rng.uniform(0, DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD))
+        self.quota_replenished_at = -math.inf
         self.create_failures = 0  # consecutive FailedCreate, for the ReplicaSet's back-off
         self.retry_pending = False
         self.peak_charged = 0
@@ -832,7 +841,9 @@ class Model:
         pod = p.pod
         if pod.phase == POD_PENDING:
             self.n_pending -= 1
-        pod.deletion_timestamp = env.now
+        # BeforeDelete (apiserver registry/rest/delete.go): deletionTimestamp is the time by
+        # which the pod should be gone, now + the grace period.
+        pod.deletion_timestamp = env.now + self.wl.grace
         pod.deletion_grace_period_seconds = self.wl.grace
         self.pod_version += 1
         self._remove_endpoint(p)
@@ -869,6 +880,8 @@ class Model:
         self._release(p)
         self.pods.remove(p)
         self.k8s_pods.remove(p.pod)
+        # The quota controller sees the deletion and recalculates status.used at once.
+        self.quota_replenished_at = self.env.now
         self.pod_version += 1
         if p.cpu_metric is not None:
             self.metrics_dirty = True
@@ -1105,15 +1118,26 @@ class Model:
         self.retry_pending = False
         self.sync_all()
 
-    def charged_pods(self) -> int:
-        """Pods the quota charges now: not deleted, or within their deletion grace period."""
+    def quota_recalculated_at(self) -> float:
+        """When the resource quota controller last recalculated ``status.used``: the latest
+        of its periodic resyncs (every ``--resource-quota-sync-period``, 5 min, from a
+        random phase) and the replenishments a pod deletion triggers."""
+        period = DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD
         now = self.env.now
-        n = 0
-        for p in self.pods:
-            pod = p.pod
-            if pod.deletion_timestamp is None or now < pod.deletion_timestamp + self.wl.grace:
-                n += 1
-        return n
+        resync = self.quota_phase + math.floor((now - self.quota_phase) / period) * period
+        return max(resync, self.quota_replenished_at)
+
+    def charged_pods(self) -> int:
+        """Pods the quota's ``status.used`` charges now (what admission checks): every pod
+        not deleted, and a deleted one until the first recalculation after its
+        ``deletionTimestamp + grace`` (:func:`capacity.k8s.quota.charged_in_status`).
+
+        The API server sets ``deletionTimestamp`` to the request time plus the grace period
+        (``BeforeDelete``), and ``QuotaV1Pod`` keeps charging until that plus the grace
+        period again; a pod on a lost node that stays Terminating is only released at the
+        next quota resync."""
+        r = self.quota_recalculated_at()
+        return sum(1 for p in self.pods if charged_in_status(p.pod, r))
 
     def _pods_to_delete(self, active: list[SimPod], diff: int) -> list[SimPod]:
         """``getPodsToDelete`` (controller_utils.go ranking, via k8s.replicaset): unassigned,
