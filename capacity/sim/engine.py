@@ -884,7 +884,13 @@ class Model:
         self.quota_replenished_at = self.env.now
         self.pod_version += 1
         if p.cpu_metric is not None:
-            self.metrics_dirty = True
+            # metrics-server answers for the pods its informer lists (status.phase=Running,
+            # pkg/server/informer.go runningPodMetadataInformer; pkg/api/pod.go): a deleted
+            # pod's metrics go with the pod object, not at the next scrape.
+            p.cpu_metric = p.mem_metric = None
+            name = p.pod.name
+            self.cpu_metrics = {k: v for k, v in self.cpu_metrics.items() if k != name}
+            self.mem_metrics = {k: v for k, v in self.mem_metrics.items() if k != name}
         for rs in self.replicasets:
             if p in rs.pods:
                 rs.pods.remove(p)

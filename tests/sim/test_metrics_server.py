@@ -36,3 +36,16 @@ def test_container_younger_than_10s_has_no_metric_until_the_next_scrape():
     for p in _new_pods(m):
         metric = m.cpu_metrics[p.pod.name]
         assert metric.timestamp == 690.0 and metric.window == 15.0
+
+
+def test_metrics_of_a_deleted_pod_go_with_the_pod():
+    # metrics-server serves the pods its informer lists (status.phase=Running:
+    # pkg/server/informer.go, pkg/api/pod.go), so a pod's metrics disappear when the pod
+    # object does, not at the next scrape. hpa-step scales 6 -> 3 at 2701 (see
+    # test_narrated_hpa); the pods have no preStop, so the three removed ones are gone at
+    # 2701: right after, three metrics are left, although the last scrape (2700) saw six.
+    sc = load_scenario(DATA / "scenarios/hpa-step.yaml")
+    m, _ = run_model(sc, duration=2701.5)
+    assert len(m.pods) == 3
+    assert sorted(m.cpu_metrics) == sorted(p.pod.name for p in m.pods)
+    assert sorted(m.mem_metrics) == sorted(p.pod.name for p in m.pods)
