@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,9 @@ def simulate(
     scheduler: Any = None,
     until_ci: float | None = None,
     observers: tuple[Callable[[], Any], ...] = (),
+    metrics_out: str | os.PathLike[str] | None = None,
+    alerts: bool = True,
+    vpa: bool = True,
 ) -> SimulationResult:
     """Simulate ``runs`` replications of a scenario.
 
@@ -44,7 +50,15 @@ def simulate(
     fixed replicas meeting every objective, simulated with the same seeds. ``until_ci``
     stops adding runs once the 95% interval's half-width is at most that (up to ``runs``).
     ``observers`` are picklable zero-argument factories of run observers
-    (:class:`capacity.sim.engine.Observer`), built in the worker of each run. Raises
+    (:class:`capacity.sim.engine.Observer`), built in the worker of each run.
+
+    What the monitoring would have seen (DESIGN §11): ``alerts`` evaluates the emitted
+    PrometheusRule on each run's simulated series (``summary["alerts"]``,
+    ``summary["monitoring"]``); ``vpa`` feeds the VPA recommender when the scenario has
+    ``autoscaling.vertical`` (``summary["vpa"]``); ``metrics_out`` (a folder) receives
+    ``metrics.om`` of every run and, when ``promtool`` is installed, ``blocks/`` (TSDB
+    blocks for a Prometheus), written whole; the workers write beside it, so with a Dask
+    cluster they must share this machine's file system. Raises
     :class:`capacity.ScenarioError` for invalid input.
     """
     from capacity.scenario.durations import parse_duration
@@ -57,6 +71,43 @@ def simulate(
         raise ValueError("runs must be >= 1")
     s = seed if seed is not None else sc.simulation.seed
     dur = float(parse_duration(duration)) if duration is not None else sc.simulation.duration
-    return _simulate(sc, runs=n, seed=s, duration=dur, workers=workers, scheduler=scheduler,
-                     record=record, progress=progress, episodes=episodes, compare=compare,
-                     until_ci=until_ci, observers=tuple(observers))
+    with contextlib.ExitStack() as stack:
+        extra, staging = _monitoring_observers(sc, stack, metrics_out, alerts, vpa)
+        result = _simulate(sc, runs=n, seed=s, duration=dur, workers=workers,
+                           scheduler=scheduler, record=record, progress=progress,
+                           episodes=episodes, compare=compare, until_ci=until_ci,
+                           observers=tuple(observers) + extra)
+        if staging is not None:
+            from capacity.analysis.monitoring_export import assemble_export
+
+            info = assemble_export(Path(metrics_out), staging,  # type: ignore[arg-type]
+                                   [(o.extra.get("monitoring") or {}).get("export")
+                                    for o in result.outcomes])
+            result.summary.setdefault("monitoring", {})["export"] = info
+    return result
+
+
+def _monitoring_observers(sc: Scenario, stack: contextlib.ExitStack,
+                          metrics_out: str | os.PathLike[str] | None, alerts: bool, vpa: bool
+                          ) -> tuple[tuple[Callable[[], Any], ...], Path | None]:
+    """Picklable factories of the monitoring and VPA observers (built in each worker),
+    and the staging folder of ``metrics_out`` (removed when ``stack`` closes)."""
+    out: list[Callable[[], Any]] = []
+    staging = None
+    if metrics_out is not None or alerts:
+        from capacity.analysis.monitoring_export import export_staging, process_run
+        from capacity.sim.monitoring import MonitoringObserver, MonitoringSettings
+
+        promtool = None
+        if metrics_out is not None:
+            staging = stack.enter_context(export_staging(metrics_out))
+            promtool = shutil.which("promtool")
+        process = functools.partial(process_run, alerts=alerts, promtool=promtool,
+                                    export_dir=str(staging) if staging is not None else None)
+        out.append(functools.partial(MonitoringObserver, MonitoringSettings(
+            histograms=staging is not None, process=process)))
+    if vpa and sc.autoscaling.vertical is not None:
+        from capacity.sim.vpa_feed import VpaFeedObserver
+
+        out.append(VpaFeedObserver)
+    return tuple(out), staging

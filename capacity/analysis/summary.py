@@ -14,6 +14,7 @@ from capacity.analysis.check import run_checks
 from capacity.analysis.cost import cost_summary
 from capacity.analysis.failures import drain_summary, failure_summary
 from capacity.analysis.headroom import quota_summary
+from capacity.analysis.monitoring_summary import monitoring_notices, monitoring_summary
 from capacity.analysis.slo import error_summary, latency_summary, slo_summary
 from capacity.analysis.stats import estimate, mean_ci, ratio_ci
 from capacity.scenario.model import Scenario
@@ -112,7 +113,9 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
         # Mean per run (DESIGN §5), and the total over all runs beside it.
         "events": {k: v / runs for k, v in sorted(events.items())},
         "events_total": dict(sorted(events.items())),
-        "notices": notices(outs),
+        "notices": notices(outs) + monitoring_notices(sc, outs),
+        # DESIGN §11: alerts, failure detection and the VPA, when the runs were monitored
+        **monitoring_summary(sc, outs),
     }
 
 

@@ -63,6 +63,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="failure episodes simulated per random failure kind for the rare-failure "
                         f"availability estimate (default {DEFAULT_EPISODES}, as in `report`; "
                         "0 turns it off)")
+    p.add_argument("--metrics-out", metavar="DIR",
+                   help="also write what Prometheus would have scraped: DIR/metrics.om "
+                        "(OpenMetrics, every run one after another in time) and, when "
+                        "promtool is installed, DIR/blocks/ (TSDB blocks to load into a "
+                        "Prometheus, see the README); about 0.9 GB per simulated week and run")
 
 
 def _pct(x: dict[str, Any], digits: int = 4) -> str:
@@ -268,6 +273,8 @@ def run(args: argparse.Namespace) -> int:
     bounded_run(sc, duration)
     if args.out:
         check_output_dir(args.out)
+    if args.metrics_out:
+        check_output_dir(args.metrics_out)
     runs = args.runs if args.runs is not None else sc.simulation.runs
     record_arg = args.record or ("all" if runs <= 20 else "first")
     record: bool | str = {"all": True, "first": "first", "none": False}[record_arg]
@@ -279,7 +286,8 @@ def run(args: argparse.Namespace) -> int:
     result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration, record=record,
                       workers=args.workers, progress=False if args.no_progress else None,
                       episodes=max(args.episodes, 0), compare=args.compare,
-                      scheduler=args.scheduler, until_ci=args.until_ci)
+                      scheduler=args.scheduler, until_ci=args.until_ci,
+                      metrics_out=args.metrics_out)
     if args.out:
         write_outputs(result, Path(args.out))
     if args.json:
@@ -290,4 +298,10 @@ def run(args: argparse.Namespace) -> int:
             out = Path(args.out)
             print(f"\nwrote {out / 'summary.json'}, {out / 'timeseries.csv'}, "
                   f"{out / 'events.csv'}")
+        exp = (result.summary.get("monitoring") or {}).get("export")
+        if exp:
+            blocks = (f" and {exp['blocks']} TSDB blocks in {Path(args.metrics_out) / 'blocks'}"
+                      if exp["blocks"] is not None else " (no promtool: no TSDB blocks)")
+            print(f"{'' if args.out else chr(10)}wrote {exp['path']} "
+                  f"({exp['bytes'] / 1e6:.0f} MB){blocks}")
     return 0
