@@ -551,11 +551,26 @@ class _Checker:
 
     # --- VPA ----------------------------------------------------------------------------
     def vpa_with_hpa(self) -> None:
+        """A VPA that changes the requests of the resource the HPA scales on, for the same
+        pods. Upstream (kubernetes/autoscaler ``vertical-pod-autoscaler/docs/known-
+        limitations.md``): the VPA "should not be used with the Horizontal Pod Autoscaler
+        (HPA) on the same resource metric (CPU or memory)"; separate resources, or an HPA
+        on custom and external metrics, are fine. An unset ``updateMode`` is ``Auto`` (the
+        API's default); ``Off`` changes nothing, ``Initial`` only new pods (a warning)."""
         sc = self.sc
         vpa, hpa = sc.autoscaling.vertical, sc.autoscaling.horizontal
         if vpa is None or hpa is None:
             return
-        mode = (vpa.updatePolicy.updateMode if vpa.updatePolicy else None) or "Recreate"
+
+        def target(ref: Any) -> tuple[str, str]:
+            # both default to the scenario's Deployment (as the emitted manifests do)
+            if ref is None:
+                return ("Deployment", sc.workload.name)
+            return (ref.kind or "Deployment", ref.name or sc.workload.name)
+
+        if target(vpa.targetRef) != target(hpa.scaleTargetRef):
+            return  # different workloads: different pods
+        mode = (vpa.updatePolicy.updateMode if vpa.updatePolicy else None) or "Auto"
         if mode in VPA_PASSIVE_MODES:
             return
         policies = (vpa.resourcePolicy.containerPolicies if vpa.resourcePolicy else None) or []
@@ -571,23 +586,35 @@ class _Checker:
 
         names = [c.get("name", "") for _, _, c in _hpa_containers(self.pod)]
         hpa_on: list[str] = []
+        utilization: list[str] = []
         for m in hpa.metrics or []:
+            res = None
             if m.type == "Resource" and m.resource is not None:
                 if any(controls(n, m.resource.name) for n in names):
-                    hpa_on.append(m.resource.name)
+                    res = m.resource
             elif (m.type == "ContainerResource" and m.containerResource is not None
                   and controls(m.containerResource.container, m.containerResource.name)):
-                hpa_on.append(m.containerResource.name)
+                res = m.containerResource
+            if res is not None:
+                hpa_on.append(res.name)
+                if res.target is not None and res.target.type == "Utilization":
+                    utilization.append(res.name)
         if not hpa.metrics and any(controls(n, "cpu") for n in names):
-            hpa_on.append("cpu")
+            hpa_on.append("cpu")  # an HPA without metrics scales on 80% CPU utilization
+            utilization.append("cpu")
         hpa_on = [r for r in dict.fromkeys(hpa_on) if r in ("cpu", "memory")]
+        utilization = [r for r in dict.fromkeys(utilization) if r in hpa_on]
         if not hpa_on:
             return
         severity: Severity = "error" if mode in VPA_LIVE_MODES else "warning"
+        loop = (f"; on a Utilization target ({', '.join(utilization)}) a higher request lowers "
+                "the utilization the HPA sees, so it removes pods while the VPA grows them"
+                if utilization else "")
+        when = "changes pod" if mode in VPA_LIVE_MODES else "sets new pods'"
         self.add(severity, "vpa-hpa-conflict", "autoscaling.vertical.updatePolicy.updateMode",
-                 f"VPA updateMode {mode} changes pod {', '.join(hpa_on)} requests while the HPA "
+                 f"VPA updateMode {mode} {when} {', '.join(hpa_on)} requests while the HPA "
                  f"scales on {', '.join(hpa_on)}; the VPA docs: do not use it with an HPA on CPU "
-                 "or memory",
+                 f"or memory (known-limitations.md){loop}",
                  "set updateMode: Off (recommendations only), or move the HPA to a custom or "
                  "external metric, or exclude the resource with controlledResources")
 
