@@ -831,8 +831,11 @@ class Model:
         self.pod_version += 1
         self.env.process(self.start_containers(p))
 
-    def delete_pod(self, p: SimPod, reason: str = "SuccessfulDelete") -> None:
-        """Graceful deletion at ``env.now`` (the ReplicaSet's, an eviction's, the taint manager's)."""
+    def delete_pod(self, p: SimPod, reason: str = "SuccessfulDelete",
+                   grace: float | None = None) -> None:
+        """Graceful deletion at ``env.now`` (the ReplicaSet's, an eviction's, the taint
+        manager's). ``grace`` (seconds) overrides the pod's terminationGracePeriodSeconds, as
+        a DeleteOptions.gracePeriodSeconds does (the cluster autoscaler's evictions)."""
         if p.deleted:
             return
         env = self.env
@@ -843,8 +846,9 @@ class Model:
             self.n_pending -= 1
         # BeforeDelete (apiserver registry/rest/delete.go): deletionTimestamp is the time by
         # which the pod should be gone, now + the grace period.
-        pod.deletion_timestamp = env.now + self.wl.grace
-        pod.deletion_grace_period_seconds = self.wl.grace
+        g = self.wl.grace if grace is None else float(grace)
+        pod.deletion_timestamp = env.now + g
+        pod.deletion_grace_period_seconds = g
         self.pod_version += 1
         self._remove_endpoint(p)
         self.recompute()
@@ -863,7 +867,8 @@ class Model:
 
     def _terminate(self, p: SimPod):
         # preStop runs first; SIGTERM after it; SIGKILL at the end of the grace period.
-        wait = min(self.wl.pre_stop, self.wl.grace)
+        grace = p.pod.deletion_grace_period_seconds
+        wait = min(self.wl.pre_stop, self.wl.grace if grace is None else grace)
         yield self.env.timeout(wait)
         if p.alive:
             self.gone(p)
