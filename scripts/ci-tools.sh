@@ -5,6 +5,7 @@
 #             (kubectl 1.20 with kustomize built in, enough for our kustomization.yaml)
 #   checkov   from PyPI, in its own virtual environment /opt/checkov (its pins clash with ours)
 #   chromium  Debian package `chromium`: the report test renders the HTML report headless
+#   pdftoppm  Debian package `poppler-utils` (pdftoppm, pdfinfo, pdftotext): the PDF report's pages
 # Then export CAPACITY_REQUIRE_TOOLS=1 in the caller so missing tools fail instead of skip:
 #   source scripts/ci-tools.sh   (or run it, then set the variable yourself)
 set -euo pipefail
@@ -13,6 +14,7 @@ need_apt=()
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if ((${#need_apt[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -30,3 +32,4 @@ promtool --version 2>&1 | head -1
 kubectl version --client 2>/dev/null | head -1 || true
 "$CHECKOV_VENV/bin/checkov" --version
 chromium --version 2>/dev/null | head -1 || true
+pdftoppm -v 2>&1 | head -1 || true

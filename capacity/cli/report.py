@@ -19,33 +19,42 @@ from capacity.errors import ScenarioError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    # argparse %-formats help strings but not the description (unless it names %(prog)),
+    # so a percent sign is written once here.
     p.description = (
-        "Simulate one or more scenarios and write a cost and availability report: the "
-        "configuration, availability with 95%% intervals, a representative day of replicas "
-        "against load, utilization, the cost breakdown (OpenCost-style request allocation at "
-        "OpenCost's public default prices unless the scenario prices it) and comparisons "
-        "against fixed replicas, quota headroom and check findings where the summary has "
-        "them. Several scenarios add a side-by-side table and a cost-against-availability "
-        "plot. The same seed gives the same report."
+        "Simulate one or more scenarios and write a capacity review: first a verdict per "
+        "scenario (each SLO met or missed with its error budget, the monthly cost with its "
+        "95% interval, the recommendation from the search for the cheapest safe fixed "
+        "replica count, and whether the HPA configuration itself is safe), then the "
+        "evidence: a week of load against capacity with failures marked, latency and "
+        "errors, the HPA in the hardest hour, availability, utilization, the cost breakdown "
+        "(requests against nodes, spot, idle; OpenCost-style request allocation at "
+        "OpenCost's public default prices unless the scenario prices it), quota headroom, "
+        "check findings, and alerts and the VPA's recommendation when the summary has them. "
+        "Several scenarios add a comparison of every figure against the first and a plot of "
+        "cost against SLO attainment. The same seed gives the same report."
     )
     p.add_argument("scenario", nargs="+", help="scenario YAML file(s), e.g. scenarios/peak.yaml")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="FILE.html: one self-contained page, plots embedded. FILE.md: Markdown "
                         "(plain-text tables) with its plots written as PNG files into "
-                        "FILE-plots/ beside it. Default: Markdown on stdout, without plots")
+                        "FILE-plots/ beside it. FILE.pdf: the HTML page printed by headless "
+                        "Chromium (needs chromium installed). Default: Markdown on stdout, "
+                        "without plots")
     p.add_argument("--runs", type=int, help="replications per scenario (default: each scenario's)")
     p.add_argument("--seed", type=int, help="root seed (default: each scenario's)")
     p.add_argument("--duration", help="simulated time per run, e.g. 1d (default: each scenario's)")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
     p.add_argument("--no-compare", action="store_true",
-                   help="skip the comparisons against fixed replicas (they simulate the scenario "
-                        "again without its HPA)")
+                   help="skip the comparisons against fixed replicas and the HPA's zone-down "
+                        "check (they simulate the scenario again)")
     p.add_argument("--search-runs", type=int, default=3, metavar="N",
-                   help="runs per candidate when searching the fewest fixed replicas that meet "
-                        "the availability objective (default 3)")
+                   help="runs per candidate when searching the fewest safe fixed replicas that "
+                        "meet every objective, and for the HPA's check with its largest zone "
+                        "down (default 3)")
     p.add_argument("--worked-example", choices=("auto", "off"), default="auto",
-                   help="the seed document's cost claims recomputed (auto: for the seed's "
-                        "sandbox-executor workload, once per report)")
+                   help="the hand-made cost estimate of the sandbox-executor workload "
+                        "recomputed and simulated (auto: for that workload, once per report)")
 
 
 def run(args: argparse.Namespace) -> int:

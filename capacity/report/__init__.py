@@ -1,4 +1,7 @@
-"""Markdown and HTML cost and availability reports (``python -m capacity report``).
+"""Capacity reviews: the verdict first, then the evidence (``python -m capacity report``).
+
+HTML (one self-contained page), Markdown (with its plots as PNGs beside it) or PDF
+(Chromium's print of the HTML page).
 
 >>> from capacity.report import report
 >>> doc = report(["scenarios/peak.yaml"], "peak.html", duration="1d")   # doctest: +SKIP

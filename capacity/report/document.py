@@ -53,7 +53,25 @@ class Pre:
     text: str
 
 
-Block = Heading | Para | Table | Bullets | Image | Pre
+#: What a verdict's status says in words (colour is never the only signal).
+STATUS_TEXT = {"ok": "✔ PASS", "warn": "⚠ PASS WITH CAVEATS", "fail": "✘ FAIL"}
+
+
+@dataclass
+class Box:
+    """A verdict box: a title, a status (``ok``, ``warn``, ``fail``) with a headline, rows
+    of (label, text), then optional bullets under their own title."""
+
+    title: str
+    status: str
+    headline: str
+    rows: Sequence[tuple[str, str]]
+    bullets: Sequence[str] = ()
+    bullets_title: str | None = None
+    anchor: str | None = None
+
+
+Block = Heading | Para | Table | Bullets | Image | Pre | Box
 
 #: What a table cell says when there is no interval (a single run).
 NO_INTERVAL = "– (one run)"
@@ -89,21 +107,50 @@ class Document:
 
 
 _CSS = """
+* { box-sizing: border-box; }
 body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif;
-       max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
-h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; vertical-align: top; }
-th { background: #eee; }
+       max-width: 1180px; margin: 1.2em auto; padding: 0 1em; color: #222; line-height: 1.45;
+       overflow-wrap: break-word; }
+h1 { border-bottom: 2px solid #444; padding-bottom: .2em; font-size: 1.6em; margin: .3em 0 .5em; }
+h2 { border-bottom: 1px solid #bbb; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .92em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; vertical-align: top;
+         overflow-wrap: break-word; }
+th { background: #eee; text-align: left; }
 td.r { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: bottom; font-size: .85em; color: #555; text-align: left; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
+figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: .85em; color: #555; }
 p.note { font-size: .85em; color: #555; }
-pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: .85em; }
+pre { background: #f6f6f6; padding: .6em; white-space: pre-wrap; overflow-wrap: anywhere;
+      font-size: .85em; }
 code { background: #f3f3f3; padding: 0 .2em; }
+section.verdict { border: 3px solid #888; border-left-width: 12px; border-radius: 4px;
+                  padding: .4em 1em .6em; margin: .8em 0 1.2em; background: #fafafa; }
+section.verdict h2 { border: 0; margin: .2em 0 .2em; font-size: 1.25em; }
+section.verdict p.headline { font-size: 1.1em; font-weight: bold; margin: .2em 0 .4em; }
+section.verdict table { border: 0; margin: .2em 0; font-size: .95em; width: 100%; }
+section.verdict th, section.verdict td { border: 0; border-top: 1px solid #ddd; background: none; }
+section.verdict th { width: 12em; white-space: nowrap; color: #333; }
+section.verdict ul { margin: .2em 0; font-size: .9em; }
+section.verdict p.sub { margin: .4em 0 0; font-size: .9em; font-weight: bold; }
+.v-ok { border-color: #009E73 !important; }
+.v-warn { border-color: #E69F00 !important; }
+.v-fail { border-color: #D55E00 !important; }
+.status { display: inline-block; padding: 0 .5em; margin-right: .5em; border-radius: 3px;
+          color: #fff; }
+.v-ok .status { background: #00785a; }
+.v-warn .status { background: #8a5f00; }
+.v-fail .status { background: #b34700; }
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
+  h2, h3, h4 { break-after: avoid; }
+  figure, section.verdict, tr { break-inside: avoid; }
+  section.verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .status { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
 
@@ -128,6 +175,9 @@ def _align(t: Table) -> str:
 def to_html(doc: Document) -> str:
     """One self-contained HTML page (CSS inline, PNGs as data URIs)."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           # An empty icon: the browser then asks for no favicon (nothing is fetched).
+           '<link rel="icon" href="data:,">',
            f"<title>{html.escape(doc.title)}</title>", f"<style>{_CSS}</style>", "</head>",
            "<body>", f"<h1>{html.escape(doc.title)}</h1>"]
     for b in doc.blocks:
@@ -160,7 +210,25 @@ def to_html(doc: Document) -> str:
                        f'src="data:image/png;base64,{data}">{cap}</figure>')
         elif isinstance(b, Pre):
             out.append(f"<pre>{html.escape(b.text)}</pre>")
+        elif isinstance(b, Box):
+            out.append(_box_html(b))
     out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _box_html(b: Box) -> str:
+    a = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+    out = [f'<section class="verdict v-{html.escape(b.status)}"{a}>',
+           f"<h2>{_inline_html(b.title)}</h2>",
+           f'<p class="headline"><span class="status">{STATUS_TEXT[b.status]}</span>'
+           f"{_inline_html(b.headline)}</p>", "<table>"]
+    out += [f"<tr><th>{_inline_html(k)}</th><td>{_inline_html(v)}</td></tr>" for k, v in b.rows]
+    out.append("</table>")
+    if b.bullets:
+        if b.bullets_title:
+            out.append(f'<p class="sub">{_inline_html(b.bullets_title)}</p>')
+        out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.bullets) + "</ul>")
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -200,4 +268,18 @@ def to_markdown(doc: Document, image_path: Callable[[str], str] | None) -> str:
                     out += [f"*{b.caption}*", ""]
         elif isinstance(b, Pre):
             out += ["```", b.text, "```", ""]
+        elif isinstance(b, Box):
+            out += _box_markdown(b)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _box_markdown(b: Box) -> list[str]:
+    """A verdict box as a block quote: title, status and headline, one bullet per row."""
+    out = [f"> ## {b.title}", ">", f"> **{STATUS_TEXT[b.status]}** {b.headline}", ">"]
+    out += [f"> - **{k}:** {v}" for k, v in b.rows]
+    if b.bullets:
+        out.append(">")
+        if b.bullets_title:
+            out += [f"> **{b.bullets_title}**", ">"]
+        out += [f"> - {i}" for i in b.bullets]
+    return [*out, ""]

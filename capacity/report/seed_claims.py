@@ -1,7 +1,9 @@
-"""The seed document's cost claims, recomputed (docs/cost.md tells the same story).
+"""The hand-made cost estimate of the sandbox-executor workload, recomputed.
 
-The seed (``shared/seed/000_1bea6a817f74417e.md``, "Resource Efficiency" and "Cost
-Savings") says, for sandbox-executor (250m / 512Mi requests, 1 CPU / 2Gi limits, HPA 3→10):
+The design notes that ``scenarios/baseline.yaml`` models (their claims are listed in
+``docs/seed-findings.md``; ``docs/cost.md`` tells the same story) say, in "Resource
+Efficiency" and "Cost Savings", for sandbox-executor (250m / 512Mi requests, 1 CPU / 2Gi
+limits, HPA 3→10):
 
 * "Baseline cost: 750m CPU × 3 = 2.25 CPUs" and "Memory baseline: 1.5Gi × 3 = 4.5Gi":
   750m and 1.5Gi are already the totals of 3 replicas (3 × 250m, 3 × 512Mi); multiplying
@@ -27,10 +29,10 @@ from capacity.analysis.cost import (
     pod_cost_per_hour,
     run_costs,
 )
-from capacity.analysis.fixed import simulate_fixed
 from capacity.analysis.stats import mean_ci, ratio_ci
 from capacity.k8s.quantity import Quantity, format_quantity
 from capacity.scenario.model import Load, Scenario, Step
+from capacity.study.fixed import simulate_fixed
 
 SEED_WORKLOAD = "sandbox-executor"
 PEAK_FRACTION = 0.2  # the seed's "assuming 20% peak traffic"
