@@ -88,6 +88,7 @@ def process_run(run: MonitoringRun, *, alerts: bool = True,
             out.update(evaluate_alerts(run, store, rule_interval))
         if keep_store:
             out["store"] = store
+        del store  # not held while the files are written
     if export_dir is not None:
         out["export"] = export_run(run, export_dir, epoch=epoch, promtool=promtool)
     return out
@@ -105,8 +106,8 @@ def export_run(run: MonitoringRun, export_dir: str | os.PathLike[str], *,
     order = list(FAMILIES)
     series = sorted(run.series, key=lambda s: (order.index(s.family), s.key))
     abs_ms = [base_ms + s.k * step_ms for s in series]
-    wins = [ms // _BLOCK_MS for ms in abs_ms]
-    all_w = np.unique(np.concatenate(wins)) if series else np.zeros(0, np.int64)
+    all_w = (np.unique(np.concatenate([np.unique(ms // _BLOCK_MS) for ms in abs_ms]))
+             if series else np.zeros(0, np.int64))
     cursor = [0] * len(series)
     frags: dict[str, Any] = {}
     index: list[tuple[str, tuple[tuple[str, str], ...], int, int, int]] = []
@@ -121,9 +122,10 @@ def export_run(run: MonitoringRun, export_dir: str | os.PathLike[str], *,
             spans: list[tuple[str, tuple[tuple[str, str], ...], int, int]] = []
             for i, s in enumerate(series):
                 lo = cursor[i]
-                if lo >= len(wins[i]) or wins[i][lo] != w:
+                ms = abs_ms[i]
+                if lo >= len(ms) or ms[lo] // _BLOCK_MS != w:
                     continue
-                hi = lo + int(np.searchsorted(wins[i][lo:], w, side="right"))
+                hi = int(np.searchsorted(ms, (w + 1) * _BLOCK_MS, side="left"))
                 cursor[i] = hi
                 if s.family != fam_name:
                     fam_name = s.family
@@ -139,6 +141,9 @@ def export_run(run: MonitoringRun, export_dir: str | os.PathLike[str], *,
                 spans.append((s.family, s.key, a, buf.tell()))
             wr.close()
             text = buf.getvalue()
+            # The writer and its family writer refer to each other: free the buffer now
+            # rather than when the cycle collector gets to it (memory stays one window).
+            buf.close()
             for fam, key, a, b in spans:
                 fh = frags.get(fam)
                 if fh is None:

@@ -452,9 +452,10 @@ class MonitoringObserver:
                     for res, milli in sorted(amounts.items()):
                         unit = "core" if res == "cpu" else ("byte" if res in (
                             "memory", "ephemeral-storage") else "integer")
+                        # a constant: one value broadcast (no memory per sample)
                         yield MonitoredSeries(fam, {**ctr, "resource": res.replace("-", "_"),
-                                            "unit": unit}, ksm_k,
-                                      np.full(len(ksm_k), milli / 1000.0))
+                                                    "unit": unit}, ksm_k,
+                                              np.broadcast_to(milli / 1000.0, len(ksm_k)))
             if len(rec.ready_k):
                 rk = _i(rec.ready_k)
                 ready = np.frombuffer(rec.ready, dtype=np.int8)
@@ -477,9 +478,9 @@ class MonitoringObserver:
                     mine = c.name == self.serving
                     # Only the serving container works in the model; the others idle at 0.
                     yield MonitoredSeries("container_cpu_usage_seconds", lab, ck,
-                                  cpu if mine else np.zeros(len(ck)))
+                                  cpu if mine else np.broadcast_to(0.0, len(ck)))
                     yield MonitoredSeries("container_memory_working_set_bytes", lab, ck,
-                                  mem if mine else np.zeros(len(ck)))
+                                  mem if mine else np.broadcast_to(0.0, len(ck)))
             if len(rec.app_k) and self.app_labels is not None:
                 yield from self._app_series(rec, pod)
         dk = _i(self._dep_k)
