@@ -237,7 +237,7 @@ class MonitoringObserver:
     def __init__(self, settings: MonitoringSettings | None = None) -> None:
         self.settings = settings or MonitoringSettings()
         self._pods: dict[str, _PodRec] = {}
-        self._acc: dict[str, tuple[float | None, np.ndarray]] = {}
+        self._acc: dict[str, tuple[float | None, list[float]]] = {}
         self._cdf: dict[int, tuple[Any, np.ndarray, float]] = {}
         self._dep_k = array("i")
         self._dep_spec = array("d")
@@ -314,41 +314,38 @@ class MonitoringObserver:
         self._cdf[id(st)] = (st, f, mean)  # holding st keeps its id from being reused
         return f, mean
 
-    def _inc(self, c: Any, a: float, b: float) -> np.ndarray | None:
-        """Per-pod counter increments of class ``c`` over ``[a, b]`` (no event inside)."""
+    def _inc(self, c: Any, a: float, b: float) -> list[float] | None:
+        """Per-pod counter increments of class ``c`` over ``[a, b]`` (no event inside):
+        200, 503, 429, and with histograms the latency sum and the finite buckets.
+        Plain floats: this runs for every class at every event and scrape."""
         dt = b - a
         if dt <= 0:
             return None
-        out = np.zeros(_NV)
         limited = max(c.lam - self._cap, 0.0) if self._cap != math.inf else 0.0
-        out[_C429] = limited * dt
-        out[_C503] = max(c.rejected - limited, 0.0) * dt
+        rejected = max(c.rejected - limited, 0.0) * dt
         acc = c.accepted * dt
-        if acc > 0 and c.fluid and c.mu == 0:
-            return out  # never answered: a pod without CPU for requests
-        if acc > 0 and not self.export_hist:
-            out[_C200] = acc  # the latency histogram is only written to files
-        elif acc > 0:
-            if c.fluid:
-                srv = self.m.srv
-                ra = srv.response_time(c, max(c.backlog(a), 0.0))
-                rb = srv.response_time(c, max(c.backlog(b), 0.0))
-                if math.isinf(ra) or math.isinf(rb):
-                    return out  # never answered: a pod without CPU for requests
-                lo, hi = min(ra, rb), max(ra, rb)
-                if hi > lo:
-                    f = np.clip((self._le - lo) / (hi - lo), 0.0, 1.0)
-                else:
-                    f = (self._le >= lo).astype(float)
-                mean = (ra + rb) / 2
+        nv = self._nv
+        if acc <= 0 or (c.fluid and c.mu == 0):  # (no CPU for requests: never answered)
+            return [0.0, rejected, limited * dt] + [0.0] * (nv - 3)
+        if nv == 3:  # the latency histogram is only written to files
+            return [acc, rejected, limited * dt]
+        if c.fluid:
+            srv = self.m.srv
+            ra = srv.response_time(c, max(c.backlog(a), 0.0))
+            rb = srv.response_time(c, max(c.backlog(b), 0.0))
+            if math.isinf(ra) or math.isinf(rb):
+                return [0.0, rejected, limited * dt] + [0.0] * (nv - 3)
+            lo, hi = min(ra, rb), max(ra, rb)
+            if hi > lo:
+                f = np.clip((self._le - lo) / (hi - lo), 0.0, 1.0)
             else:
-                if c.state is None:
-                    return out
-                f, mean = self._steady(c.state)
-            out[_C200] = acc
-            out[_SUM] = acc * mean
-            out[_B0:] = acc * f
-        return out
+                f = (self._le >= lo).astype(float)
+            mean = (ra + rb) / 2
+        else:
+            if c.state is None:
+                return [0.0, rejected, limited * dt] + [0.0] * (nv - 3)
+            f, mean = self._steady(c.state)
+        return [acc, rejected, limited * dt, acc * mean, *(acc * f).tolist()]
 
     def _advance(self, t0: float, t1: float, classes: Sequence[Any]) -> None:
         """Serving-model watcher: fold one integration step into the pods' counters."""
@@ -362,18 +359,20 @@ class MonitoringObserver:
                 key = p.pod.name
                 entry = self._acc.get(key)
                 if entry is None or entry[0] != p.container_start:
-                    self._acc[key] = (p.container_start, inc.copy())
+                    self._acc[key] = (p.container_start, list(inc))
                 else:
-                    entry[1].__iadd__(inc)
+                    acc = entry[1]
+                    for i, x in enumerate(inc):
+                        acc[i] += x
 
-    def _app_now(self, p: Any, now: float) -> np.ndarray:
+    def _app_now(self, p: Any, now: float) -> list[float]:
         entry = self._acc.get(p.pod.name)
-        vals = entry[1].copy() if entry is not None and entry[0] == p.container_start \
-            else np.zeros(_NV)
+        vals = list(entry[1]) if entry is not None and entry[0] == p.container_start \
+            else [0.0] * self._nv
         if p.mode == SERVING and p.cls is not None:
             extra = self._inc(p.cls, self.m.last_t, now)
             if extra is not None:
-                vals += extra
+                vals = [x + y for x, y in zip(vals, extra, strict=True)]
         return vals
 
     # --- one scrape ------------------------------------------------------------------------
@@ -394,8 +393,10 @@ class MonitoringObserver:
             rec.phase.append(_PHASE_INDEX.get(pod.phase, 4))
             if p.node is not None:
                 rec.node = p.node
-                cond_true = bool(pod.conditions) and any(
-                    c.type == POD_READY and c.status == CONDITION_TRUE for c in pod.conditions)
+                cond_true = False
+                for c in pod.conditions:
+                    if c.type == POD_READY and c.status == CONDITION_TRUE:
+                        cond_true = True
                 rec.ready_k.append(k)
                 rec.ready.append(1 if cond_true and (p.alive or p.endpoint) else 0)
                 cs = p.container_start
@@ -414,7 +415,7 @@ class MonitoringObserver:
             rec.mem.append(m.srv.memory_at(p.cls, now) if p.mode == SERVING else base_mem)
             if not p.deleted and self.app_labels is not None:
                 rec.app_k.append(k)
-                rec.app.extend(self._app_now(p, now)[:self._nv].tolist())
+                rec.app.extend(self._app_now(p, now))
                 rec.app_start.append(p.container_start)
         self._dep_k.append(k)
         self._dep_spec.append(m.spec_replicas)
