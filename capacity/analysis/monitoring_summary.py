@@ -41,7 +41,7 @@ not seen). An episode that overlaps no row is not judged.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,7 +50,9 @@ from capacity.analysis.promql import STALE_NAN, SeriesStore
 from capacity.k8s.vpa.model import resources_as_quantity_strings
 from capacity.manifests.alerts import ALERT_NAMES, alert_name
 from capacity.scenario.model import Scenario
-from capacity.sim.monitoring import MonitoringRun
+
+if TYPE_CHECKING:  # the data only: nothing of the simulation runs here
+    from capacity.sim.monitoring import MonitoringRun
 
 __all__ = [
     "FALSE_PAGE_DEFINITION",
@@ -62,7 +64,9 @@ __all__ = [
     "vpa_summary",
 ]
 
-#: The Prometheus Operator's default ``evaluationInterval`` (PrometheusSpec), seconds.
+#: The Prometheus Operator's default ``evaluationInterval`` (``PrometheusSpec`` in
+#: ``pkg/apis/monitoring/v1/prometheus_types.go``: ``+kubebuilder:default:="30s"``), which
+#: its generated config gives every PrometheusRule group without an ``interval``; seconds.
 RULE_INTERVAL = 30.0
 WEEK = 7 * 86400.0
 
