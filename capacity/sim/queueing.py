@@ -97,6 +97,11 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
     if m == INF:  # every request gets its own core at once: a pure delay
         return QueueState(lam, lam, 0.0, 0.0, 0.0, 1.0, lam * w, lam * w, cv2)
     a = lam * w
+    if a < 1e-12:
+        # No load to speak of (and no underflow below): a request runs alone, on at most
+        # one core of the m it may use.
+        return QueueState(lam, lam, 0.0, 0.0, 0.0, 1.0 / min(1.0, m) if m > 0 else 1.0,
+                          a, a, cv2)
     r = a / m  # utilisation of the m cores (or workers)
     if capacity == INF and r >= 1.0:
         raise ValueError(f"unstable queue: offered {a:.6g} cores >= capacity {m:.6g}")
