@@ -54,7 +54,9 @@ def time_axis(ax: Axes, t0: float, t1: float, ck: Clock) -> None:
             names.append(ck.day_name(t)[:3])
         else:
             midnight = abs((t + off) % 86400) < 1
-            names.append(ck(t) if i == 0 or midnight else ck(t, day=False))
+            # The weekday on a second line: it does not widen the label into its neighbour.
+            names.append(f"{ck(t, day=False)}\n{ck.day_name(t)[:3]}" if i == 0 or midnight
+                         else ck(t, day=False))
     ax.set_xticklabels(names)
     ax.set_xlim(t0, t1)
 
@@ -315,7 +317,7 @@ def _place_labels(ax: Axes, fig: Any, xy: Sequence[tuple[float, float]],
     frame = ax.get_window_extent(r)
     for k, (_p, text) in enumerate(zip(pts, texts, strict=True)):
         ann = None
-        for dist in (10, 22, 36, 52, 70, 90):
+        for dist in (10, 22, 36, 52, 70, 90, 115, 140):
             for dx, dy in ((1, 0.3), (1, -1), (-1, 0.3), (-1, -1), (0.2, 1.2), (0.2, -1.8),
                            (1, 1.2), (-1, 1.2), (1, -1.8), (-1, -1.8)):
                 ha = "left" if dx > 0 else "right" if dx < 0 else "center"
@@ -381,15 +383,24 @@ def cost_vs_slo(points: Sequence[dict[str, Any]], currency: str, xlabel: str,
     ``kinds``, marker to name) and ``meets`` (every SLO met: filled; else hollow).
     ``limit`` draws the line where the budget runs out.
 
-    The x axis is linear up to 1 and logarithmic beyond (symlog), increasing to the right,
-    so 0 is drawn at 0, 0.5% and 50% are both readable and nothing is clamped; markers that
-    would sit on each other are set side by side."""
+    The x axis rises from 0 to the right and clamps nothing: linear when the values are of
+    one order of magnitude, else linear up to the smallest one's decade and logarithmic
+    beyond (symlog), so 0.1% and 50% are both readable; markers that would sit on each
+    other are set side by side."""
     fig, (ax,) = figure(1, 1, height=5.0)
     xmax = max([p["budget"] + _err(p["budget"], p.get("budget_ci95"))[1] for p in points]
-               + [(limit or 0.0) * 1.6, 2.0])
+               + [(limit or 0.0) * 1.15, 1e-9])
     ymax = max(p["cost"] + _err(p["cost"], p.get("cost_ci95"))[1] for p in points)
-    ax.set_xscale("symlog", linthresh=1.0, linscale=1.0)
-    ax.set_xlim(0.0, xmax * 1.3)
+    positive = [p["budget"] for p in points if p["budget"] > 0]
+    if positive and max(positive) / min(positive) > 20:
+        lin = 10.0 ** math.floor(math.log10(min(positive)))
+        ax.set_xscale("symlog", linthresh=lin, linscale=1.0)
+        ax.set_xlim(0.0, xmax * 1.5)
+        decades = [lin * 10**k for k in range(0, 12) if lin * 10**k <= xmax * 1.5]
+        ax.xaxis.set_major_locator(FixedLocator([0.0, *decades]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    else:
+        ax.set_xlim(0.0, xmax * 1.12)
     ax.set_ylim(0, ymax * 1.2 if ymax > 0 else 1)
     front = sorted(pareto_front(points), key=lambda i: points[i]["budget"])
     if len(front) > 1:
@@ -406,18 +417,24 @@ def cost_vs_slo(points: Sequence[dict[str, Any]], currency: str, xlabel: str,
         ce = _err(p["cost"], p.get("cost_ci95"))
         be = _err(p["budget"], p.get("budget_ci95"))
         filled = p.get("meets", True)
-        ax.errorbar(x, y, xerr=[[be[0]], [be[1]]], yerr=[[ce[0]], [ce[1]]],
-                    fmt=p.get("marker", "o"), ms=8, mew=1.8, capsize=3, color=colour,
-                    mfc=colour if filled else "white", zorder=4)
-    ax.xaxis.set_major_locator(FixedLocator([0, 0.5, 1, 10, 100, 1000, 10000]))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+        bars = ax.errorbar(x, y, xerr=[[be[0]], [be[1]]], yerr=[[ce[0]], [ce[1]]],
+                           fmt=p.get("marker", "o"), ms=8, mew=1.8, capsize=3, color=colour,
+                           mfc=colour if filled else "white", zorder=4)
+        for artist in bars.lines[0:1]:
+            artist.set_clip_on(False)  # a marker at 0 is drawn whole on the axis
     labels(ax, x=xlabel, y=f"cost per month ({currency})")
     handles, labs = ax.get_legend_handles_labels()
+    used = {p.get("group", i) for i, p in enumerate(points)}
     for g, name in enumerate(groups or []):
+        if g not in used:
+            continue
         handles.append(Line2D([], [], marker="o", linestyle="none", ms=8,
                               color=style.GROUP_COLOURS[g % len(style.GROUP_COLOURS)]))
         labs.append(name)
+    shapes = {p.get("marker", "o") for p in points}
     for marker, name in (kinds or {}).items():
+        if marker not in shapes:
+            continue
         handles.append(Line2D([], [], marker=marker, linestyle="none", ms=8, color=style.GREY))
         labs.append(name)
     handles += [Line2D([], [], marker="o", linestyle="none", color=style.GREY, mfc=style.GREY),

@@ -260,17 +260,22 @@ def _overlap_area(a: Any, b: Any) -> float:
     return max(w, 0.0) * max(h, 0.0)
 
 
-def finish(fig: Figure) -> bytes:
-    """Check ``fig`` (:func:`problems`; ValueError naming them) and return it as PNG bytes.
+def finish_png(fig: Figure) -> bytes:
+    """Check ``fig`` (:func:`problems`; ValueError naming them) and return it as PNG bytes,
+    leaving it open. PNGs carry no matplotlib version or date, so the same data gives the
+    same bytes."""
+    found = problems(fig)
+    if found:
+        raise ValueError("plot style: " + "; ".join(found))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
 
-    PNGs carry no matplotlib version or date, so the same data gives the same bytes."""
+
+def finish(fig: Figure) -> bytes:
+    """:func:`finish_png`, then close the figure."""
     try:
-        found = problems(fig)
-        if found:
-            raise ValueError("plot style: " + "; ".join(found))
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-        return buf.getvalue()
+        return finish_png(fig)
     finally:
         plt.close(fig)
 

@@ -161,7 +161,7 @@ def test_week_axis_names_the_weekdays():
     assert [t.get_text() for t in ax.get_xticklabels()][:4] == ["Mon", "Tue", "Wed", "Thu"]
     plots.time_axis(ax, 2 * 86400 + 9.8 * 3600, 2 * 86400 + 10.8 * 3600, Clock(0.0))
     names = [t.get_text() for t in ax.get_xticklabels()]
-    assert names[0] == "Wed 09:50" and names[1] == "10:00"
+    assert names[0] == "09:50\nWed" and names[1] == "10:00"
     # A week starting on a Saturday (simulation.startTime) reads Sat first.
     plots.time_axis(ax, 0, 7 * 86400, Clock(5 * 24.0))
     assert ax.get_xticklabels()[0].get_text() == "Sat"
@@ -203,30 +203,39 @@ def test_pareto_front():
     assert plots.pareto_front(pts) == [3, 0, 1]
 
 
-def test_cost_vs_slo_axis_is_linear_from_zero_and_draws_zero():
-    """No log scale, no clamp: a point that loses nothing sits at 0, not at 1e-6."""
+def test_cost_vs_slo_axis_starts_at_zero_and_draws_every_value():
+    """Not reversed, not clamped: the x axis rises from 0, a point that loses nothing sits
+    at 0 (not at 1e-6), and each point is drawn at its own value; linear for values of one
+    order of magnitude, symlog (linear to the smallest value's decade) for a wide range."""
     import matplotlib.pyplot as plt
 
-    captured = {}
-    real = style.finish
+    def draw(budgets):
+        captured = {}
+        real = plots.finish
 
-    def keep(fig):
-        ax = fig.axes[0]
-        captured["scale"] = ax.get_xscale()
-        captured["xlim"] = ax.get_xlim()
-        captured["xs"] = sorted(float(x) for ln in ax.get_lines() for x in ln.get_xdata()
-                                if ln.get_marker() not in (None, "None", ""))
-        return real(fig)
+        def keep(fig):
+            ax = fig.axes[0]
+            captured["scale"] = ax.get_xscale()
+            captured["xlim"] = ax.get_xlim()
+            captured["xs"] = sorted(float(x) for ln in ax.get_lines() for x in ln.get_xdata()
+                                    if ln.get_marker() not in (None, "None", ""))
+            return real(fig)
 
-    style_finish = plots.finish
-    plots.finish = keep
-    try:
-        plots.cost_vs_slo([{"label": "a", "cost": 10, "budget": 0.0},
-                           {"label": "b", "cost": 20, "budget": 37.5}], "USD",
-                          "error budget used (%)", "t")
-    finally:
-        plots.finish = style_finish
-    plt.close("all")
-    assert captured["scale"] == "linear"
-    assert captured["xlim"][0] < 0 < captured["xlim"][1]
-    assert 0.0 in captured["xs"] and 37.5 in captured["xs"]
+        plots.finish = keep
+        try:
+            plots.cost_vs_slo([{"label": f"p{i}", "cost": 10 + 5 * i, "budget": b}
+                               for i, b in enumerate(budgets)], "USD",
+                              "error budget used (%)", "t")
+        finally:
+            plots.finish = real
+        plt.close("all")
+        return captured
+
+    few = draw([0.0, 37.5, 60.0])
+    assert few["scale"] == "linear"
+    wide = draw([0.0, 0.13, 40.8, 143.0])
+    assert wide["scale"] == "symlog"
+    for c, values in ((few, [0.0, 37.5, 60.0]), (wide, [0.0, 0.13, 40.8, 143.0])):
+        assert c["xlim"][0] == 0.0 < c["xlim"][1]
+        drawn = [round(x, 6) for x in c["xs"]]
+        assert all(v in drawn for v in values), (values, drawn)
