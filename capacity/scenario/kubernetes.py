@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    WrapValidator,
     model_validator,
 )
 
@@ -55,7 +56,7 @@ def _exponent_in_range(text: str) -> None:
     if e is None or len(e.group(1).lstrip("+-")) <= 4:
         return
     if Fraction(m.group(2) if m.group(2) != "." else "0") == 0:
-        return
+        raise ValueError(f"{_QTY_RULE} (an exponent of at most 4 digits)")
     if e.group(1).startswith("-"):
         raise ValueError("must be a quantity of at least 1n (the exponent is too small)")
     raise ValueError(_QTY_RANGE)
@@ -161,6 +162,39 @@ def int_or_percent_is_zero(value: int | str | None) -> bool:
     return value is not None and (value == 0 or value == "0%")
 
 
+# --- labels (apimachinery validation: IsQualifiedName, IsValidLabelValue) ---------------
+
+_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_NAME = re.compile(_NAME)
+_LABEL_VALUE = re.compile(f"({_NAME})?")
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+        raise ValueError("a valid label value must be an empty string or at most 63 "
+                         "alphanumeric characters, '-', '_' or '.', starting and ending with "
+                         "an alphanumeric character")
+    return value
+
+
+def _qualified_name(value: str) -> str:
+    prefix, _, name = value.rpartition("/")
+    if "/" in value and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise ValueError("a qualified name's prefix must be a DNS subdomain (lower case "
+                         "alphanumerics, '-' and '.'), such as example.com/name")
+    if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+        raise ValueError("a valid label key is at most 63 alphanumeric characters, '-', '_' "
+                         "or '.', starting and ending with an alphanumeric character, with an "
+                         "optional DNS subdomain prefix and '/'")
+    return value
+
+
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+LabelKey = Annotated[str, AfterValidator(_qualified_name)]
+Labels = dict[LabelKey, LabelValue]
+
+
 class K8sModel(BaseModel):
     """Base: unknown fields are errors; values are kept as given; floats are finite."""
 
@@ -171,26 +205,39 @@ class K8sModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
 
 
-def _as_dict(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+def _in_order(value: Any, given: Any) -> Any:
+    """``value`` with its mappings' keys in the order of ``given`` (the user's order)."""
+    if isinstance(value, dict) and isinstance(given, dict):
+        keys = [k for k in given if k in value] + [k for k in value if k not in given]
+        return {k: _in_order(value[k], given.get(k)) for k in keys}
+    if isinstance(value, list) and isinstance(given, list) and len(value) == len(given):
+        return [_in_order(v, g) for v, g in zip(value, given, strict=True)]
+    return value
+
+
+def _as_checked_dict(given: Any, handler: Any) -> Any:
+    model = handler(given)
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+    return _in_order(dumped, given)
 
 
 def checked_dict(model: type[BaseModel]) -> Any:
-    """A field validated as ``model`` but kept as the plain dict the simulation reads."""
-    return Annotated[model, AfterValidator(_as_dict), PlainSerializer(lambda v: v)]
+    """A field validated as ``model`` but kept as the plain dict the simulation reads
+    (values as the model reads them, keys in the order the file gives them)."""
+    return Annotated[model, WrapValidator(_as_checked_dict), PlainSerializer(lambda v: v)]
 
 
 class ObjectMeta(K8sModel):
     name: str | None = None
     namespace: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[LabelKey, str] = Field(default_factory=dict)
 
 
 class LabelSelectorRequirement(K8sModel):
-    key: str = Field(min_length=1)
+    key: LabelKey
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[str] | None = None
+    values: list[LabelValue] | None = None
 
     @model_validator(mode="after")
     def _values(self) -> LabelSelectorRequirement:
@@ -204,7 +251,7 @@ class LabelSelectorRequirement(K8sModel):
 
 
 class LabelSelector(K8sModel):
-    matchLabels: dict[str, str] | None = None
+    matchLabels: Labels | None = None
     matchExpressions: list[LabelSelectorRequirement] | None = None
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -294,6 +341,114 @@ class Lifecycle(K8sModel):
     stopSignal: str | None = None
 
 
+class ContainerPort(K8sModel):
+    name: str | None = Field(None, max_length=15)
+    containerPort: int = Field(ge=1, le=65535)
+    hostPort: int | None = Field(None, ge=1, le=65535)
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = None
+    hostIP: str | None = None
+
+
+class ObjectFieldSelector(K8sModel):
+    fieldPath: str = Field(min_length=1)
+    apiVersion: str | None = None
+
+
+class ResourceFieldSelector(K8sModel):
+    resource: str = Field(min_length=1)
+    containerName: str | None = None
+    divisor: QuantityStr | None = None
+
+
+class KeySelector(K8sModel):
+    name: str | None = None
+    key: str = Field(min_length=1)
+    optional: bool | None = None
+
+
+class EnvVarSource(K8sModel):
+    fieldRef: ObjectFieldSelector | None = None
+    resourceFieldRef: ResourceFieldSelector | None = None
+    configMapKeyRef: KeySelector | None = None
+    secretKeyRef: KeySelector | None = None
+    fileKeyRef: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EnvVarSource:
+        given = [f for f in type(self).model_fields if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("must specify exactly one of fieldRef, resourceFieldRef, "
+                             "configMapKeyRef, secretKeyRef or fileKeyRef")
+        return self
+
+
+class EnvVar(K8sModel):
+    name: str = Field(min_length=1)
+    value: str | None = None
+    valueFrom: EnvVarSource | None = None
+
+    @model_validator(mode="after")
+    def _value_or_source(self) -> EnvVar:
+        if self.value and self.valueFrom is not None:
+            raise FieldError(("valueFrom",), "may not be specified when `value` is not empty")
+        return self
+
+
+class LocalObjectReference(K8sModel):
+    name: str | None = None
+    optional: bool | None = None
+
+
+class EnvFromSource(K8sModel):
+    prefix: str | None = None
+    configMapRef: LocalObjectReference | None = None
+    secretRef: LocalObjectReference | None = None
+
+
+class ConfigMapVolumeSource(K8sModel):
+    name: str | None = None
+    items: list[dict[str, Any]] | None = None
+    defaultMode: int | None = Field(None, ge=0, le=0o777)
+    optional: bool | None = None
+
+
+class Volume(K8sModel):
+    """``core/v1 Volume``: the name, and a source carried through as given (``configMap``,
+    which the manifests read, typed)."""
+
+    name: str = Field(min_length=1)
+    configMap: ConfigMapVolumeSource | None = None
+    hostPath: dict[str, Any] | None = None
+    emptyDir: dict[str, Any] | None = None
+    gcePersistentDisk: dict[str, Any] | None = None
+    awsElasticBlockStore: dict[str, Any] | None = None
+    gitRepo: dict[str, Any] | None = None
+    secret: dict[str, Any] | None = None
+    nfs: dict[str, Any] | None = None
+    iscsi: dict[str, Any] | None = None
+    glusterfs: dict[str, Any] | None = None
+    persistentVolumeClaim: dict[str, Any] | None = None
+    rbd: dict[str, Any] | None = None
+    flexVolume: dict[str, Any] | None = None
+    cinder: dict[str, Any] | None = None
+    cephfs: dict[str, Any] | None = None
+    flocker: dict[str, Any] | None = None
+    downwardAPI: dict[str, Any] | None = None
+    fc: dict[str, Any] | None = None
+    azureFile: dict[str, Any] | None = None
+    vsphereVolume: dict[str, Any] | None = None
+    quobyte: dict[str, Any] | None = None
+    azureDisk: dict[str, Any] | None = None
+    photonPersistentDisk: dict[str, Any] | None = None
+    projected: dict[str, Any] | None = None
+    portworxVolume: dict[str, Any] | None = None
+    scaleIO: dict[str, Any] | None = None
+    storageos: dict[str, Any] | None = None
+    csi: dict[str, Any] | None = None
+    ephemeral: dict[str, Any] | None = None
+    image: dict[str, Any] | None = None
+
+
 class Container(K8sModel):
     """``core/v1 Container``."""
 
@@ -302,9 +457,9 @@ class Container(K8sModel):
     command: list[str] | None = None
     args: list[str] | None = None
     workingDir: str | None = None
-    ports: list[dict[str, Any]] | None = None
-    envFrom: list[dict[str, Any]] | None = None
-    env: list[dict[str, Any]] | None = None
+    ports: list[checked_dict(ContainerPort)] | None = None  # type: ignore[valid-type]
+    envFrom: list[checked_dict(EnvFromSource)] | None = None  # type: ignore[valid-type]
+    env: list[checked_dict(EnvVar)] | None = None  # type: ignore[valid-type]
     resources: ResourceRequirements | None = None
     resizePolicy: list[dict[str, Any]] | None = None
     restartPolicy: Literal["Always"] | None = None
@@ -335,9 +490,9 @@ class Container(K8sModel):
 
 
 class Toleration(K8sModel):
-    key: str | None = None
+    key: LabelKey | None = None
     operator: Literal["Exists", "Equal"] | None = None
-    value: str | None = None
+    value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     tolerationSeconds: int | None = None
 
@@ -356,13 +511,13 @@ class Toleration(K8sModel):
 
 class TopologySpreadConstraint(K8sModel):
     maxSkew: int = Field(ge=1, le=INT32_MAX)
-    topologyKey: str = Field(min_length=1)
+    topologyKey: LabelKey
     whenUnsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"]
     labelSelector: LabelSelector | None = None
     minDomains: int | None = Field(None, ge=1, le=INT32_MAX)
     nodeAffinityPolicy: Literal["Honor", "Ignore"] | None = None
     nodeTaintsPolicy: Literal["Honor", "Ignore"] | None = None
-    matchLabelKeys: list[str] | None = None
+    matchLabelKeys: list[LabelKey] | None = None
 
     @model_validator(mode="after")
     def _min_domains(self) -> TopologySpreadConstraint:
@@ -378,7 +533,7 @@ class TopologySpreadConstraint(K8sModel):
 class NodeSelectorRequirement(K8sModel):
     key: str = Field(min_length=1)
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
-    values: list[str] | None = None
+    values: list[LabelValue] | None = None
 
     @model_validator(mode="after")
     def _values(self) -> NodeSelectorRequirement:
@@ -422,9 +577,9 @@ class PodAffinityTerm(K8sModel):
     labelSelector: LabelSelector | None = None
     namespaceSelector: LabelSelector | None = None
     namespaces: list[str] | None = None
-    topologyKey: str = Field(min_length=1)
-    matchLabelKeys: list[str] | None = None
-    mismatchLabelKeys: list[str] | None = None
+    topologyKey: LabelKey
+    matchLabelKeys: list[LabelKey] | None = None
+    mismatchLabelKeys: list[LabelKey] | None = None
 
 
 class WeightedPodAffinityTerm(K8sModel):
@@ -448,7 +603,7 @@ class Affinity(K8sModel):
 class PodSpec(K8sModel):
     """``core/v1 PodSpec``."""
 
-    volumes: list[dict[str, Any]] | None = None
+    volumes: list[checked_dict(Volume)] | None = None  # type: ignore[valid-type]
     initContainers: list[Container] | None = None
     containers: list[Container] = Field(min_length=1)
     ephemeralContainers: list[dict[str, Any]] | None = None
@@ -456,7 +611,7 @@ class PodSpec(K8sModel):
     terminationGracePeriodSeconds: int | None = Field(None, ge=0, le=2**63 - 1)
     activeDeadlineSeconds: int | None = Field(None, ge=1, le=2**63 - 1)
     dnsPolicy: str | None = None
-    nodeSelector: dict[str, str] | None = None
+    nodeSelector: Labels | None = None
     serviceAccountName: str | None = None
     serviceAccount: str | None = None
     automountServiceAccountToken: bool | None = None

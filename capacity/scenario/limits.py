@@ -14,13 +14,14 @@ bounds the ticks of one pod start (initial delay plus a slow start-up, over the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from capacity.scenario.durations import format_duration
 from capacity.scenario.rules import FieldError, short_number
 
-if TYPE_CHECKING:
-    from capacity.scenario.model import Scenario
+#: A :class:`capacity.scenario.model.Scenario`; not imported, since the model's own
+#: validator calls this module (an import each way would be a cycle).
+Scenario = Any
 
 #: Steps one run may take. The model records a row per HPA sync and analyses the rows
 #: after the run: 3.6M syncs (a 1 ms sync period for an hour) take about half a minute

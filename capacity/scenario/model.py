@@ -33,6 +33,9 @@ from capacity.scenario.durations import DURATION_JSON_SCHEMA, Duration
 from capacity.scenario.kubernetes import (
     DeploymentSpec,
     HorizontalPodAutoscalerSpec,
+    LabelKey,
+    Labels,
+    LabelValue,
     LimitRangeSpec,
     PodDisruptionBudgetSpec,
     QuantityStr,
@@ -70,6 +73,17 @@ def _positive(seconds: float) -> float:
 
 #: A duration that must be > 0: a period of 0 s would never advance the clock.
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+def _whole_seconds(seconds: float) -> float:
+    if seconds != int(seconds):
+        raise ValueError("must be a whole number of seconds (it is written into Prometheus "
+                         "rules and ServiceMonitors as such)")
+    return seconds
+
+
+#: A duration the emitted monitoring manifests carry (``for:``, scrape ``interval``).
+PrometheusDuration = Annotated[Duration, AfterValidator(_whole_seconds)]
 
 
 def _percent(value: Any) -> float:
@@ -296,8 +310,8 @@ class Controllers(Model):
 
 
 class Taint(Model):
-    key: str
-    value: str | None = None
+    key: LabelKey
+    value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -337,7 +351,7 @@ class NodePool(Model):
     )
     nodesPerZone: int = Field(1, ge=0, le=MAX_NODES)
     zones: list[str] | None = Field(None, description="Zones of this pool; default all zones.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
     spot: bool = False
     pricePerHour: float | None = Field(None, ge=0, le=MAX_PRICE, description="Node price per hour.")
@@ -699,14 +713,14 @@ class AlertRule(Model):
     """Threshold and ``for`` duration of one of the workload's alerts (unset: the seed's)."""
 
     threshold: float | None = None
-    for_: Duration | None = Field(None, alias="for")
+    for_: PrometheusDuration | None = Field(None, alias="for")
     severity: Literal["info", "warning", "critical"] | None = None
 
 
 class Monitoring(Model):
     """Prometheus scraping and the seven alerts of the emitted PrometheusRule."""
 
-    scrapeInterval: PositiveDuration = 30.0
+    scrapeInterval: Annotated[PositiveDuration, AfterValidator(_whole_seconds)] = 30.0
     metricsPath: str = "/metrics"
     alerts: dict[AlertName, AlertRule] = Field(default_factory=dict)
 
@@ -924,8 +938,8 @@ def _check_references(sc: Scenario) -> None:
 
     def pool_ref(loc: tuple[str | int, ...], name: str) -> NodePool:
         if name not in pools:
-            raise FieldError(loc, f"is not a node pool (pools: {', '.join(pools)})", value=name,
-                             has_value=True)
+            raise FieldError(loc, f"is not a node pool (cluster.nodePools: {', '.join(pools)})",
+                             value=name, has_value=True)
         return pools[name]
 
     if f.nodes is not None:
@@ -936,13 +950,13 @@ def _check_references(sc: Scenario) -> None:
             if sf.node not in nodes:
                 shown = ", ".join(nodes[:6]) + (", ..." if len(nodes) > 6 else "")
                 raise FieldError(("failures", "nodes", "scheduled", i, "node"),
-                                 f"is not a node of the cluster (nodes: {shown})", value=sf.node,
-                                 has_value=True)
+                                 "is not a node of the cluster (the nodes of cluster.nodePools "
+                                 f"and cluster.zones: {shown})", value=sf.node, has_value=True)
     if f.zones is not None:
         for i, z in enumerate(f.zones.scheduled):
             if z.zone not in cl.zones:
                 raise FieldError(("failures", "zones", "scheduled", i, "zone"),
-                                 f"is not a zone of the cluster (zones: {', '.join(cl.zones)})",
+                                 f"is not a zone of the cluster (cluster.zones: {', '.join(cl.zones)})",
                                  value=z.zone, has_value=True)
     for i, sp in enumerate(f.spot):
         pool = pool_ref(("failures", "spot", i, "pool"), sp.pool)
@@ -953,7 +967,7 @@ def _check_references(sc: Scenario) -> None:
             if sr.zone is not None and sr.zone not in cl.pool_zones(pool):
                 raise FieldError(("failures", "spot", i, "scheduled", j, "zone"),
                                  f"is not a zone of pool {pool.name!r} "
-                                 f"(zones: {', '.join(cl.pool_zones(pool))})", value=sr.zone,
+                                 f"(cluster.zones: {', '.join(cl.pool_zones(pool))})", value=sr.zone,
                                  has_value=True)
     for i, wave in enumerate(sc.disruption.maintenance):
         for j, name in enumerate(wave.pools or []):
@@ -962,7 +976,7 @@ def _check_references(sc: Scenario) -> None:
     for key in sc.pricing.nodes:
         if key not in pools and key not in types:
             raise FieldError(("pricing", "nodes", key), "is not a node pool or instance type "
-                             f"of the cluster (pools: {', '.join(pools)})")
+                             f"of the cluster (cluster.nodePools: {', '.join(pools)})")
 
 
 # Re-exported for type hints elsewhere.
