@@ -40,7 +40,7 @@ def near_one(x: float | None) -> str:
     gap = 1.0 - float(x)  # type: ignore[arg-type]
     if gap <= 0:
         return "100%"
-    decimals = min(max(math.ceil(-math.log10(gap)) - 1, 1), 5)
+    decimals = min(max(math.ceil(-math.log10(gap) - 1e-9) - 1, 1), 5)
     text = f"{float(x) * 100:.{decimals}f}%"  # type: ignore[arg-type]
     if text.startswith("100."):  # closer to 100% than the decimals show: say so
         return f"> {100 - 10**-decimals:.{decimals}f}%"

@@ -239,3 +239,21 @@ def test_cost_vs_slo_axis_starts_at_zero_and_draws_every_value():
         assert c["xlim"][0] == 0.0 < c["xlim"][1]
         drawn = [round(x, 6) for x in c["xs"]]
         assert all(v in drawn for v in values), (values, drawn)
+
+
+def test_coinciding_markers_are_set_side_by_side():
+    """Three configurations with the same cost and attainment (fixed maxReplicas of three
+    scenarios): each marker is drawn, none on another."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax,) = style.figure()
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    fig.canvas.draw()
+    at = plots._dodge(ax, [(10.0, 73.2), (10.0, 73.2), (10.0, 73.2), (60.0, 20.0)])
+    px = [ax.transData.transform(p) for p in at]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert np.hypot(*(px[i] - px[j])) >= 10.9
+    assert at[0] == pytest.approx((10.0, 73.2)) and at[3] == pytest.approx((60.0, 20.0))
+    plt.close(fig)
