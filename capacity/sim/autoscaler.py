@@ -58,7 +58,7 @@ from capacity.sim.distributions import sample
 from capacity.sim.tenants import background_pod
 
 if TYPE_CHECKING:
-    from capacity.sim.cluster import ClusterSim, SimNode
+    from capacity.sim.nodes import SimNode
     from capacity.sim.workload import SimPod
 
 # Upstream defaults of settings the scenario does not expose (cluster-autoscaler FAQ.md,
@@ -98,7 +98,7 @@ def fork(snapshot: Snapshot) -> Snapshot:
 class ClusterAutoscaler:
     """Scale-up for unschedulable pods and scale-down of unneeded nodes, per pool."""
 
-    def __init__(self, cluster: ClusterSim) -> None:
+    def __init__(self, cluster: Any) -> None:
         self.cl = cluster
         self.m = cluster.m
         sc = cluster.sc

@@ -17,7 +17,8 @@ import numpy as np
 from capacity.k8s.hpa_replica_calculator import group_pods
 from capacity.k8s.types import CONDITION_FALSE, POD_READY, POD_SUCCEEDED, Pod
 from capacity.scenario.loader import load_scenario, scenario_from_dict
-from capacity.sim.engine import CrashLoopBackOff, Model
+from capacity.sim.engine import Model
+from capacity.sim.kubelet import CrashLoopBackOff
 from tests.sim.conftest import DATA, run_model
 
 
