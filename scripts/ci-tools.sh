@@ -15,6 +15,8 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)   # the server, for the TSDB tests
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)   # docs/import.md's query_range lines, tested
 if ((${#need_apt[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
