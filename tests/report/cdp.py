@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -48,9 +49,13 @@ class Browser:
         r_cmd, w_cmd = os.pipe()
         r_out, w_out = os.pipe()
 
-        def fds() -> None:  # in the child: the pipe ends Chromium expects
-            os.dup2(r_cmd, 3)
-            os.dup2(w_out, 4)
+        def fds() -> None:  # in the child: the pipe ends Chromium expects, on fds 3 and 4
+            # Move both ends out of the way first: either may already be fd 3 or 4, and
+            # dup2 onto itself would keep it close-on-exec.
+            a = fcntl.fcntl(r_cmd, fcntl.F_DUPFD, 100)
+            b = fcntl.fcntl(w_out, fcntl.F_DUPFD, 100)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
 
         self.log = (tmp / "chromium.log").open("wb")
         # close_fds=False keeps fds 3 and 4 (dup2 makes them inheritable); every other fd
