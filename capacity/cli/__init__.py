@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import io
 import multiprocessing
 import os
 import signal
@@ -45,9 +46,11 @@ class _Stop:
     """The signal handler: the first signal unwinds, later ones wait for the clean-up,
     and a third forces the exit (a clean-up that hangs must not trap the user)."""
 
-    def __init__(self) -> None:
+    def __init__(self, debug: bool = False) -> None:
         self.pid = os.getpid()
         self.count = 0
+        self.debug = debug
+        self.stderr: Any = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if os.getpid() != self.pid:
@@ -56,6 +59,10 @@ class _Stop:
             os.kill(os.getpid(), signum)
             return
         self.count += 1
+        if self.count == 1 and not self.debug:
+            # What the shutdown prints next (a process pool's feeder thread writing to a
+            # worker just stopped) is noise: the user gets one line, printed by main().
+            self.stderr, sys.stderr = sys.stderr, io.StringIO()
         stop_workers()
         if self.count == 1:
             if signum == signal.SIGINT:
@@ -114,20 +121,28 @@ def _one_line(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     previous: dict[int, Any] = {}
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
-    stop = _Stop()
+    stop = _Stop(debug)
     with contextlib.suppress(ValueError):  # not the main thread: leave signals as they are
         previous = {s: signal.signal(s, stop) for s in _SIGNALS}
     try:
         return _main(argv)
     except KeyboardInterrupt:
+        _restore_stderr(stop)
         _report_interrupt("interrupted (SIGINT)", debug)
         return 130
     except Interrupted as e:
+        _restore_stderr(stop)
         _report_interrupt(f"terminated ({signal.Signals(e.signum).name})", debug)
         return 128 + e.signum
     finally:
+        _restore_stderr(stop)
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def _restore_stderr(stop: _Stop) -> None:
+    if stop.stderr is not None:
+        sys.stderr, stop.stderr = stop.stderr, None
 
 
 def _report_interrupt(what: str, debug: bool) -> None:

@@ -817,6 +817,7 @@ class Scenario(Model):
         if d.container is not None and d.container not in names:
             raise FieldError(("workload", "demand", "container"), "is not a container of the pod "
                              f"(containers: {', '.join(names)})", value=d.container, has_value=True)
+        _check_demand(self)
         _check_autoscaling(self)
         _check_references(self)
         from capacity.scenario.limits import check_run_bounds
@@ -850,6 +851,22 @@ class Scenario(Model):
     def serving_container(self) -> str:
         d = self.workload.demand
         return d.container or self.workload.deployment.template.spec.containers[0].name
+
+
+def _check_demand(sc: Scenario) -> None:
+    """The serving container must have CPU left for requests once it idles at baseCpu."""
+    from capacity.scenario.kubernetes import qty
+
+    c = next(c for c in sc.workload.deployment.template.spec.containers
+             if c.name == sc.serving_container)
+    limit = ((c.resources.limits or {}) if c.resources else {}).get("cpu")
+    d = sc.workload.demand
+    if limit is not None and qty(d.baseCpu) >= qty(limit):
+        i = sc.workload.deployment.template.spec.containers.index(c)
+        raise FieldError(("workload", "demand", "baseCpu"), "must be below the serving "
+                         f"container's CPU limit (containers[{i}].resources.limits.cpu: {limit}), "
+                         "or the pod has no CPU left for requests", value=d.baseCpu,
+                         has_value=True)
 
 
 def _check_autoscaling(sc: Scenario) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import signal
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,17 @@ def run_cli(argv: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch,
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(PER_EXAMPLE_SECONDS)
     try:
-        rc = main(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            # numpy's overflow and invalid-value warnings mean nonsense numbers got in
+            warnings.simplefilter("always", RuntimeWarning)
+            rc = main(argv)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
-    return rc, capsys.readouterr().err
+    err = capsys.readouterr().err
+    err += "".join(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})\n"
+                   for w in caught if issubclass(w.category, RuntimeWarning))
+    return rc, err
 
 
 def check(rc: int, err: str, path: tuple, what: str) -> None:

@@ -209,6 +209,9 @@ RULES = {
                           "monitoring.scrapeInterval: must be > 0"),
     "cpuPerRequest a day": ([(("workload", "demand", "cpuPerRequest"), 86400)],
                             "workload.demand.cpuPerRequest"),
+    "baseCpu at the CPU limit": ([(("workload", "demand", "baseCpu"), 1)],
+                                 "workload.demand.baseCpu: must be below the serving container's "
+                                 "CPU limit"),
     "duplicate external series": ([(("load", "externalMetrics"),
                                     [{"name": "q", "constant": 1}, {"name": "q", "constant": 2}])],
                                   "load.externalMetrics[1].name"),
