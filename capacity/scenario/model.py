@@ -870,70 +870,39 @@ def _check_demand(sc: Scenario) -> None:
 
 
 def _check_autoscaling(sc: Scenario) -> None:
-    """The HPA's rules that need the rest of the scenario (feature gates, containers,
-    the workload, the metrics the model serves)."""
-    from capacity.scenario.metrics import OBJECT_KINDS, OBJECT_METRICS, POD_METRICS
+    """The HPA's rules that need the rest of the scenario (feature gates, the workload).
 
+    Metrics the model does not serve, and a ContainerResource metric or a VPA policy
+    naming no container, are accepted as the API server accepts them: the simulated
+    controllers find them unavailable or unmatched, as the real ones do, and ``check``
+    reports them.
+    """
     h = sc.autoscaling.horizontal
-    containers = [c.name for c in sc.workload.deployment.template.spec.containers]
     base: tuple[str | int, ...] = ("autoscaling", "horizontal")
-    if h is not None:
-        ref = h.scaleTargetRef
-        if ref is not None and ref.kind != "Deployment":
-            raise FieldError((*base, "scaleTargetRef", "kind"), "must be Deployment (the "
-                             "simulation scales the workload's Deployment)", value=ref.kind,
-                             has_value=True)
-        if ref is not None and ref.name != sc.workload.name:
-            raise FieldError((*base, "scaleTargetRef", "name"), "must be the workload's name "
-                             f"({sc.workload.name!r})", value=ref.name, has_value=True)
-        # validateHorizontalPodAutoscalerSpec / validateMetrics (autoscaling validation).
-        if h.minReplicas == 0:
-            if not sc.feature_gate("HPAScaleToZero"):
-                raise FieldError((*base, "minReplicas"), "must be greater than or equal to 1 "
-                                 "(0 needs the HPAScaleToZero feature gate in "
-                                 "controllers.featureGates)", value=0, has_value=True)
-            if not h.has_object_or_external_metric():
-                raise FieldError((*base, "metrics"), "must specify at least one Object or "
-                                 "External metric to support scaling to zero replicas")
-        external = [e.name for e in sc.load.externalMetrics]
-        for i, m in enumerate(h.metrics or []):
-            at = (*base, "metrics", i)
-            if m.containerResource is not None and m.containerResource.container not in containers:
-                raise FieldError((*at, "containerResource", "container"), "is not a container of "
-                                 f"the pod (containers: {', '.join(containers)})",
-                                 value=m.containerResource.container, has_value=True)
-            if m.pods is not None and m.pods["metric"]["name"] not in POD_METRICS:
-                raise FieldError((*at, "pods", "metric", "name"), "is not a Pods metric the model "
-                                 f"produces (it serves: {', '.join(POD_METRICS)})",
-                                 value=m.pods["metric"]["name"], has_value=True)
-            if m.object is not None:
-                obj = m.object["describedObject"]
-                if obj["kind"] not in OBJECT_KINDS or obj["name"] != sc.workload.name:
-                    raise FieldError((*at, "object", "describedObject"), "the model serves "
-                                     "metrics of the workload's Service or Deployment named "
-                                     f"{sc.workload.name!r} only",
-                                     value=f"{obj['kind']}/{obj['name']}", has_value=True)
-                if m.object["metric"]["name"] not in OBJECT_METRICS:
-                    raise FieldError((*at, "object", "metric", "name"), "is not an Object metric "
-                                     f"the model produces (it serves: {', '.join(OBJECT_METRICS)})",
-                                     value=m.object["metric"]["name"], has_value=True)
-            if m.external is not None and m.external["metric"]["name"] not in external:
-                raise FieldError((*at, "external", "metric", "name"), "has no series: declare it "
-                                 "under load.externalMetrics (a trace column, a factor of the "
-                                 "load, or a constant)", value=m.external["metric"]["name"],
-                                 has_value=True)
-    v = sc.autoscaling.vertical
-    if v is not None and v.resourcePolicy is not None:
-        for i, cp in enumerate(v.resourcePolicy.containerPolicies or []):
-            if cp.containerName not in (None, "*", *containers):
-                raise FieldError(("autoscaling", "vertical", "resourcePolicy", "containerPolicies",
-                                  i, "containerName"), "is not a container of the pod "
-                                 f"(containers: {', '.join(containers)}, or *)",
-                                 value=cp.containerName, has_value=True)
+    if h is None:
+        return
+    ref = h.scaleTargetRef
+    if ref is not None and ref.kind != "Deployment":
+        raise FieldError((*base, "scaleTargetRef", "kind"), "must be Deployment (the "
+                         "simulation scales the workload's Deployment)", value=ref.kind,
+                         has_value=True)
+    if ref is not None and ref.name != sc.workload.name:
+        raise FieldError((*base, "scaleTargetRef", "name"), "must be the workload's name "
+                         f"({sc.workload.name!r})", value=ref.name, has_value=True)
+    # validateHorizontalPodAutoscalerSpec / validateMetrics (autoscaling validation).
+    if h.minReplicas == 0:
+        if not sc.feature_gate("HPAScaleToZero"):
+            raise FieldError((*base, "minReplicas"), "must be greater than or equal to 1 "
+                             "(0 needs the HPAScaleToZero feature gate in "
+                             "controllers.featureGates)", value=0, has_value=True)
+        if not h.has_object_or_external_metric():
+            raise FieldError((*base, "metrics"), "must specify at least one Object or "
+                             "External metric to support scaling to zero replicas")
 
 
 def _check_references(sc: Scenario) -> None:
-    """Pools, zones and nodes named by failures, maintenance and prices must exist."""
+    """Pools, zones and nodes named by failures and maintenance must exist. (Prices per
+    node type may list more types than the cluster has, as a price list does.)"""
     cl = sc.cluster
     f = sc.failures
     uses = []
@@ -945,8 +914,6 @@ def _check_references(sc: Scenario) -> None:
         uses.append(("failures", "spot"))
     if sc.disruption.maintenance:
         uses.append(("disruption", "maintenance"))
-    if sc.pricing.nodes:
-        uses.append(("pricing", "nodes"))
     if cl is None:
         if uses:
             raise FieldError(uses[0], "needs a cluster section (nodes and zones to act on)")
@@ -989,11 +956,6 @@ def _check_references(sc: Scenario) -> None:
     for i, wave in enumerate(sc.disruption.maintenance):
         for j, name in enumerate(wave.pools or []):
             pool_ref(("disruption", "maintenance", i, "pools", j), name)
-    types = {p.instanceType for p in cl.nodePools if p.instanceType}
-    for key in sc.pricing.nodes:
-        if key not in pools and key not in types:
-            raise FieldError(("pricing", "nodes", key), "is not a node pool or instance type "
-                             f"of the cluster (cluster.nodePools: {', '.join(pools)})")
 
 
 # Re-exported for type hints elsewhere.

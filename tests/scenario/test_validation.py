@@ -135,19 +135,6 @@ RULES = {
         "metric": {"name": "http_requests_per_second"},
         "target": {"type": "AverageValue", "averageValue": "0"}}}])],
                            "pods.target.averageValue: must be positive"),
-    "unknown Pods metric": ([((*HPA, "metrics"), [{"type": "Pods", "pods": {
-        "metric": {"name": "queue_depth"}, "target": {"type": "AverageValue",
-                                                       "averageValue": "10"}}}])],
-                            "metrics[0].pods.metric.name: is not a Pods metric the model "
-                            "produces"),
-    "External metric without a series": ([((*HPA, "metrics"), [{"type": "External", "external": {
-        "metric": {"name": "queue"}, "target": {"type": "Value", "value": "10"}}}])],
-                                         "metrics[0].external.metric.name: has no series"),
-    "ContainerResource of a missing container": (
-        [((*HPA, "metrics"), [{"type": "ContainerResource", "containerResource": {
-            "name": "cpu", "container": "sidecar",
-            "target": {"type": "Utilization", "averageUtilization": 70}}}])],
-        "containerResource.container: is not a container of the pod"),
     "scaleTargetRef of another Deployment": ([((*HPA, "scaleTargetRef", "name"), "api")],
                                              "scaleTargetRef.name: must be the workload's name"),
     "scaleTargetRef name with a slash": ([((*HPA, "scaleTargetRef", "name"), "a/b")],
@@ -174,17 +161,12 @@ RULES = {
     "duplicate item types": ([(("namespace", "limitRange", "limits", 1, "type"), "Container")],
                              "limits[1].type: Duplicate value"),
     # VPA
-    "VPA policy of a missing container": ([(("autoscaling", "vertical", "resourcePolicy",
-                                             "containerPolicies", 0, "containerName"), "x")],
-                                          "containerPolicies[0].containerName: is not a container"),
     "VPA minAllowed above maxAllowed": ([(("autoscaling", "vertical", "resourcePolicy",
                                            "containerPolicies", 0, "minAllowed", "cpu"), "3")],
                                         "minAllowed.cpu: must be <= maxAllowed.cpu (2)"),
     # references
     "spot interruptions of an on-demand pool": ([(("failures", "spot"), [{"pool": "general"}])],
                                                 "failures.spot[0].pool: is not a spot pool"),
-    "price of an unknown pool": ([(("pricing", "nodes"), {"gpu": 3.0})],
-                                 "pricing.nodes.gpu: is not a node pool or instance type"),
     "duplicate zone": ([(("cluster", "zones"), ["zone-a", "zone-a"])],
                        "cluster.zones[1]: zone names must be unique"),
     "pool zone not in the cluster": ([(("cluster", "nodePools", 0, "zones"), ["zone-q"])],
