@@ -139,12 +139,11 @@ def run_bound_problem(sc: Scenario, duration: float | None = None,
             return FieldError(worst.loc, f"{worst.shown} gives {short_number(worst.per_hour)} "
                               f"steps per simulated hour, {short_number(worst.per_hour * hours)} "
                               f"over {span}, {over}")
-        loc: tuple[str | int, ...] = ("simulation", "duration")
-        rule = (f"{span} at {short_number(per_hour)} steps per simulated hour gives "
+        rule = (f"{_fmt(dur)} at {short_number(per_hour)} steps per simulated hour gives "
                 f"{short_number(total)} steps, {over}")
         if duration_flag:
             return FieldError((), f"{duration_flag} {rule}")
-        return FieldError(loc, rule)
+        return FieldError(("simulation", "duration"), rule)
     return _probe_problem(sc)
 
 
