@@ -32,6 +32,8 @@ MAX_NODES = 1_000_000
 #: Trace and price files: large traces are fine, a disk image is not.
 MAX_DATA_FILE_BYTES = 2 * 1024**3
 YAML_SUFFIXES = (".yaml", ".yml")
+#: Trace times are seconds, relative or since 1970; beyond this they are a typo.
+MAX_TRACE_TIME = 1e11
 
 
 def _display(path: Path) -> str:
@@ -460,7 +462,16 @@ def _check_trace(scenario: Scenario, path: Path) -> None:
         return
     header = [h.strip() for h in header]
     index = {c: header.index(c) for c in columns if c in header}
+    t_at = header.index(tr.timeColumn) if tr.timeColumn in header else None
     for row in rows:
+        if t_at is not None and t_at < len(row):
+            cell = row[t_at].strip()
+            why = _bad_number(cell)
+            if why is None and abs(_finite_float(cell)) > MAX_TRACE_TIME:
+                why = "must be within 1e11 s (unix seconds up to the year 5138)"
+            if why:
+                raise ScenarioError(f"column {tr.timeColumn!r} {why}",
+                                    file=f"{shown}:{rows.line_num}", value=cell, has_value=True)
         for col, k in index.items():
             if k < len(row):
                 cell = row[k].strip()

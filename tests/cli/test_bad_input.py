@@ -448,6 +448,14 @@ def test_non_finite_trace_value(tmp_path, monkeypatch, capsys, bad):
     one_line(rc, err, "t.csv:4", "column 'value'", "finite", repr(bad))
 
 
+@pytest.mark.parametrize("bad", ["1e308", "inf"])
+def test_trace_time_out_of_range(tmp_path, monkeypatch, capsys, bad):
+    (tmp_path / "t.csv").write_text(f"time,value\n0,5\n{bad},7\n")
+    write(tmp_path, "x.yaml", mutated(("load", {"trace": {"path": "t.csv"}})))
+    rc, _, err = run(tmp_path, monkeypatch, capsys, "simulate", "x.yaml", *SIM)
+    one_line(rc, err, "t.csv:3", "column 'time'", repr(bad))
+
+
 def test_trace_resample_0s(tmp_path, monkeypatch, capsys):
     (tmp_path / "t.csv").write_text("time,value\n0,5\n60,7\n")
     write(tmp_path, "x.yaml", mutated(("load", {"trace": {"path": "t.csv", "resample": "0s"}})))
