@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from capacity.errors import ScenarioError
 from capacity.scenario.model import Scenario
-from capacity.scenario.rules import MAX_RPS, FieldError
+from capacity.scenario.rules import MAX_PRICE, MAX_RPS, FieldError
 
 #: A scenario is a page or two of YAML; these bounds refuse what is no scenario at all
 #: (a log file by mistake, a billion-laughs document) before it takes memory or time.
@@ -409,6 +409,33 @@ def _check_files(scenario: Scenario, shown: str) -> None:
         if not isinstance(data, dict):
             raise ScenarioError("a price file must be a mapping of price fields",
                                 file=_display(pp))
+        _check_prices(data, _display(pp))
+
+
+def _check_prices(data: dict[str, Any], shown: str) -> None:
+    """The price file's numbers within the rules of the ``pricing`` section (finite, >= 0,
+    at most MAX_PRICE per hour) and its currency not empty, whatever the keys' dialect
+    (ours or OpenCost's; the cost model maps the keys)."""
+    if set(data) == {"pricing"} and isinstance(data["pricing"], dict):
+        data = data["pricing"]
+    items = [(str(k), v) for k, v in data.items() if k != "nodes"]
+    if isinstance(data.get("nodes"), dict):
+        items += [(f"nodes.{k}", v) for k, v in data["nodes"].items()]
+    for key, v in items:
+        if key in ("currency", "currencyCode"):
+            if not isinstance(v, str) or not v.strip():
+                raise ScenarioError("must be a currency code such as USD", file=shown, path=key,
+                                    value=v, has_value=True)
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            continue  # the cost model names what is wrong with it
+        try:
+            x = float(v)
+        except (ValueError, OverflowError):
+            continue
+        if not math.isfinite(x) or x < 0 or x > MAX_PRICE:
+            raise ScenarioError(f"must be a finite price per hour from 0 to {MAX_PRICE:g}",
+                                file=shown, path=key, value=v, has_value=True)
 
 
 def _check_data_path(path: Path, what: str, shown: str, field: str) -> None:

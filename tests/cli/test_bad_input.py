@@ -470,6 +470,21 @@ def test_binary_price_file(tmp_path, monkeypatch, capsys):
     one_line(rc, err, "prices.yaml", "binary")
 
 
+@pytest.mark.parametrize(("text", "fragments"), [
+    ("cpuPerHour: 1.0e+10\n", ["prices.yaml", "cpuPerHour", "from 0 to 1e+09"]),
+    ('{"CPU": "1e400", "RAM": "0.004"}', ["prices.json", "CPU", "finite price"]),
+    ("currency: ''\n", ["prices.yaml", "currency", "currency code"]),
+    ("nodes: {general: -3}\n", ["prices.yaml", "nodes.general", "from 0"]),
+])
+def test_price_file_values_within_the_pricing_rules(tmp_path, monkeypatch, capsys, text,
+                                                    fragments):
+    name = "prices.json" if text.startswith("{") else "prices.yaml"
+    (tmp_path / name).write_text(text)
+    write(tmp_path, "x.yaml", mutated(("pricing.file", name)))
+    rc, _, err = run(tmp_path, monkeypatch, capsys, "simulate", "x.yaml", *SIM)
+    one_line(rc, err, *fragments)
+
+
 def test_non_finite_price_in_a_price_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "prices.yaml").write_text("cpuPerHour: .nan\n")
     write(tmp_path, "x.yaml", mutated(("pricing.file", "prices.yaml")))
