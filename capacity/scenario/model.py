@@ -854,19 +854,27 @@ class Scenario(Model):
 
 
 def _check_demand(sc: Scenario) -> None:
-    """The serving container must have CPU left for requests once it idles at baseCpu."""
+    """The serving container must have CPU left for requests once it idles at baseCpu:
+    below its CPU limit (its own, else the LimitRange's default), else below the CPU of
+    the largest node."""
     from capacity.scenario.kubernetes import qty
 
-    c = next(c for c in sc.workload.deployment.template.spec.containers
-             if c.name == sc.serving_container)
+    containers = sc.workload.deployment.template.spec.containers
+    i, c = next((i, c) for i, c in enumerate(containers) if c.name == sc.serving_container)
     limit = ((c.resources.limits or {}) if c.resources else {}).get("cpu")
+    where = f"containers[{i}].resources.limits.cpu"
+    if limit is None and sc.namespace.limitRange is not None:
+        for item in sc.namespace.limitRange.limits:
+            if item.type == "Container" and (item.default or {}).get("cpu") is not None:
+                limit, where = item.default["cpu"], "the LimitRange's default cpu"  # type: ignore[index]
+    if limit is None and sc.cluster is not None:
+        node = max(sc.cluster.nodePools, key=lambda p: qty(p.allocatable.get("cpu", "0")))
+        limit, where = node.allocatable.get("cpu", "0"), f"node pool {node.name}'s allocatable cpu"
     d = sc.workload.demand
     if limit is not None and qty(d.baseCpu) >= qty(limit):
-        i = sc.workload.deployment.template.spec.containers.index(c)
-        raise FieldError(("workload", "demand", "baseCpu"), "must be below the serving "
-                         f"container's CPU limit (containers[{i}].resources.limits.cpu: {limit}), "
-                         "or the pod has no CPU left for requests", value=d.baseCpu,
-                         has_value=True)
+        raise FieldError(("workload", "demand", "baseCpu"), "must be below the CPU the serving "
+                         f"container can use ({where}: {limit}), or the pod has no CPU left "
+                         "for requests", value=d.baseCpu, has_value=True)
 
 
 def _check_autoscaling(sc: Scenario) -> None:

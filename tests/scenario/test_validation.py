@@ -192,8 +192,8 @@ RULES = {
     "cpuPerRequest a day": ([(("workload", "demand", "cpuPerRequest"), 86400)],
                             "workload.demand.cpuPerRequest"),
     "baseCpu at the CPU limit": ([(("workload", "demand", "baseCpu"), 1)],
-                                 "workload.demand.baseCpu: must be below the serving container's "
-                                 "CPU limit"),
+                                 "workload.demand.baseCpu: must be below the CPU the serving "
+                                 "container can use (containers[0].resources.limits.cpu: 1000m)"),
     "duplicate external series": ([(("load", "externalMetrics"),
                                     [{"name": "q", "constant": 1}, {"name": "q", "constant": 2}])],
                                   "load.externalMetrics[1].name"),
