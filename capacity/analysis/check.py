@@ -32,7 +32,6 @@ from capacity.k8s.disruption import (
     disruptions_allowed_for,
     get_expected_pod_count,
 )
-from capacity.k8s.intstr import IntOrStringError, get_int_or_percent_value_safely
 from capacity.k8s.limitrange import (
     LIMIT_TYPE_CONTAINER,
     LIMIT_TYPE_POD,
@@ -227,7 +226,6 @@ class _Checker:
 
     def run(self) -> list[Finding]:
         for step in (
-            self.deployment_spec,
             self.runtime_class,
             self.limit_range_defaults,
             self.limit_range_rejects,
@@ -254,32 +252,6 @@ class _Checker:
 
         for f in peak_findings(self.sc):
             self.add("warning", f.code, f.path, f.message, f.fix)
-
-    # --- Deployment ---------------------------------------------------------------------
-    def deployment_spec(self) -> None:
-        d = self.sc.workload.deployment
-        labels = dict(d.template.metadata.labels)
-        if d.selector is not None and not label_selector_matches(d.selector.to_k8s(), labels):
-            self.add("error", "deployment-selector", "workload.deployment.selector",
-                     "the API server rejects the Deployment: `selector` does not match "
-                     f"template `labels` ({labels})",
-                     "make workload.deployment.selector match "
-                     "workload.deployment.template.metadata.labels")
-        ru = d.strategy.rollingUpdate
-        if d.strategy.type == "RollingUpdate" and ru is not None:
-            try:
-                surge0 = ru.maxSurge is not None and get_int_or_percent_value_safely(ru.maxSurge)[0] == 0
-                unav0 = (ru.maxUnavailable is not None
-                         and get_int_or_percent_value_safely(ru.maxUnavailable)[0] == 0)
-            except IntOrStringError:  # pragma: no cover - the scenario model validates these
-                surge0 = unav0 = False
-            if surge0 and unav0:
-                self.add("error", "rollout-no-progress",
-                         "workload.deployment.strategy.rollingUpdate",
-                         "the API server rejects the Deployment: "
-                         "spec.strategy.rollingUpdate.maxUnavailable: may not be 0 when "
-                         "`maxSurge` is 0",
-                         "set maxSurge (e.g. 1) or maxUnavailable above 0")
 
     # --- RuntimeClass -------------------------------------------------------------------
     def runtime_class(self) -> None:

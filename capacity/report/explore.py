@@ -12,6 +12,7 @@ Needs ``ipywidgets`` (``pip install -e '.[notebooks]'``).
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -199,7 +200,7 @@ class Explorer:
     def draw(self) -> None:
         """Replicas, p99 latency and cost per hour of the last run (the one before in grey)."""
         import matplotlib.pyplot as plt
-        from IPython.display import display
+        from IPython.display import Image, display
 
         from capacity.report.notebook import history
 
@@ -248,10 +249,14 @@ class Explorer:
         if problems:
             plt.close(fig)
             raise ValueError("plot style: " + "; ".join(problems))
+        # A PNG of our own, not display(fig): with a non-inline backend (MPLBACKEND=Agg)
+        # IPython would show only "<Figure size ...>".
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+        plt.close(fig)
         self.out.clear_output(wait=True)
         with self.out:
-            display(fig)
-        plt.close(fig)
+            display(Image(data=buf.getvalue(), format="png"))
         self.table.clear_output(wait=True)
         with self.table:
             display(history(self.history))

@@ -12,6 +12,7 @@ minAvailable 3; zone spread maxSkew 1 (DoNotSchedule); demand baseCpu 20m, baseM
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from capacity.analysis.check import (
     run_checks,
 )
 from capacity.cli import main
+from capacity.errors import ScenarioError
 from capacity.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -340,10 +342,6 @@ workload:
 
 
 @pytest.mark.parametrize(("body", "code", "severity", "fragment"), [
-    ("workload:\n  deployment:\n    selector: {matchLabels: {app: other}}\n",
-     "deployment-selector", "error", "`selector` does not match template `labels`"),
-    ("workload:\n  deployment:\n    strategy:\n      rollingUpdate: {maxSurge: 0, maxUnavailable: 0}\n",
-     "rollout-no-progress", "error", "may not be 0 when `maxSurge` is 0"),
     ("cluster:\n  nodePools:\n    - {name: tiny, allocatable: {cpu: 200m, memory: 16Gi}}\n",
      "pod-fits-no-node", "error", "cpu=250m"),
     ("disruption:\n  podDisruptionBudget:\n    selector: {matchLabels: {app: other}}\n",
@@ -359,6 +357,20 @@ workload:
 def test_more_checks(tmp_path, body, code, severity, fragment):
     f = only(run_checks(variant(tmp_path, body)), code)
     assert f.severity == severity and fragment in f.message, f
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ("workload:\n  deployment:\n    selector: {matchLabels: {app: other}}\n",
+     "`selector` does not match template `labels`"),
+    ("workload:\n  deployment:\n    strategy:\n      rollingUpdate: {maxSurge: 0, maxUnavailable: 0}\n",
+     "maxUnavailable: may not be 0 when `maxSurge` is 0"),
+])
+def test_api_server_rejections_fail_at_load(tmp_path, body, fragment):
+    # the API server rejects these Deployments, so the scenario loader does too (one line
+    # naming the file and field) before any check runs
+    with pytest.raises(ScenarioError, match=re.escape(fragment)) as e:
+        variant(tmp_path, body)
+    assert "variant.yaml:" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_no_cluster_is_info_only(tmp_path):

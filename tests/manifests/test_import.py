@@ -441,8 +441,12 @@ def scenarios(draw):
         lambda ps: [{"name": f"p{i}", "containerPort": p} for i, p in enumerate(ps)]))
     if not c["ports"]:
         del c["ports"]
+    surge, unavailable = draw(pct_or_int), draw(pct_or_int)
+    if str(surge).rstrip("%") == "0" and str(unavailable).rstrip("%") == "0":
+        # the API server rejects a rollout that may neither surge nor take a pod down
+        unavailable = 1
     dep["strategy"] = {"type": "RollingUpdate",
-                       "rollingUpdate": {"maxSurge": draw(pct_or_int), "maxUnavailable": draw(pct_or_int)}}
+                       "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
     if draw(st.booleans()):
         lo = draw(st.integers(1, 10))
         hpa = {"minReplicas": lo, "maxReplicas": draw(st.integers(lo, 50)),
