@@ -5,7 +5,7 @@
 >>> result.summary["availability"]["requests_served"]["mean"]   # doctest: +SKIP
 """
 
-from capacity.api import SimulationResult, simulate
+from capacity.api import SimulationResult, simulate, sweep
 from capacity.errors import CapacityError, ScenarioError, SimulationError
 from capacity.scenario.loader import load_scenario
 from capacity.scenario.model import Scenario
@@ -18,5 +18,6 @@ __all__ = [
     "SimulationResult",
     "load_scenario",
     "simulate",
+    "sweep",
 ]
 __version__ = "0.1.0"

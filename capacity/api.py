@@ -11,12 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from capacity.errors import ScenarioError
 from capacity.scenario.loader import load_scenario
-from capacity.scenario.model import Scenario
+from capacity.scenario.model import MAX_RUNS, Scenario
 from capacity.study.replications import SimulationResult
 from capacity.study.simulation import simulate as _simulate
 
-__all__ = ["SimulationResult", "load_scenario", "simulate"]
+__all__ = ["SimulationResult", "load_scenario", "simulate", "sweep"]
 
 
 def simulate(
@@ -67,10 +68,17 @@ def simulate(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
     hpa_spec_from_scenario(sc)  # a metric the model cannot serve fails here, once
     n = int(runs if runs is not None else sc.simulation.runs)
-    if n < 1:
-        raise ValueError("runs must be >= 1")
+    if not 1 <= n <= MAX_RUNS:
+        raise ScenarioError(f"runs must be from 1 to {MAX_RUNS}", value=n, has_value=True)
     s = seed if seed is not None else sc.simulation.seed
-    dur = float(parse_duration(duration)) if duration is not None else sc.simulation.duration
+    if duration is None:
+        dur = sc.simulation.duration
+    else:
+        try:
+            dur = float(parse_duration(duration))
+        except ValueError as e:
+            raise ScenarioError(f"duration: {e}", value=duration, has_value=True) from None
+        _bounded(sc, dur)
     with contextlib.ExitStack() as stack:
         extra, staging = _monitoring_observers(sc, stack, metrics_out, alerts, vpa)
         result = _simulate(sc, runs=n, seed=s, duration=dur, workers=workers,
@@ -85,6 +93,57 @@ def simulate(
                                     for o in result.outcomes])
             result.summary.setdefault("monitoring", {})["export"] = info
     return result
+
+
+def _bounded(sc: Scenario, duration: float) -> None:
+    """A ``duration`` given here must make a bounded run, as the file's own must."""
+    from capacity.scenario.limits import run_bound_problem
+    from capacity.scenario.loader import loc_text
+
+    if duration <= sc.simulation.warmup:
+        raise ScenarioError(f"duration must be longer than simulation.warmup "
+                            f"({sc.simulation.warmup:g}s)", file=sc.source, value=duration,
+                            has_value=True)
+    err = run_bound_problem(sc, duration, "duration")
+    if err is not None:
+        raise ScenarioError(err.rule, file=sc.source, path=loc_text(err.loc) or None)
+
+
+def sweep(
+    scenario: Scenario | str | os.PathLike[str],
+    grid: dict[str, Any] | str | os.PathLike[str],
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> Any:
+    """Simulate ``scenario`` at every point of ``grid`` and return a pandas DataFrame,
+    cheapest first: one column per parameter, then each figure's estimate with ``_lo`` and
+    ``_hi`` 95% interval columns, each SLO's good fraction, the paired difference of each
+    figure against the grid's first point (``… vs first``), and the verdict columns
+    (``meets_objectives``, ``safe``, ``excluded``, ``missed``, ``relies_on_bursting``,
+    ``findings``).
+
+    ``grid`` is a grid file (the format ``python -m capacity sweep --help`` shows) or the
+    same as a dict, e.g. ``{"runs": 5, "parameters": {"autoscaling.horizontal.minReplicas":
+    [2, 3]}}``. Every point uses the same seed (common random numbers). Raises
+    :class:`capacity.ScenarioError` for a bad grid or point, before any simulation.
+    """
+    from capacity.scenario.grid import check_grid, load_grid, points
+    from capacity.study.progress import Progress
+    from capacity.study.sweep import sweep_frame
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
+    if isinstance(grid, dict):
+        file = "grid"
+        g = check_grid(grid, file)
+    else:
+        file = str(grid)
+        g = load_grid(Path(grid))
+    n = len(points(sc, g, file))
+    with Progress(f"sweep {sc.name}", n, "point", progress) as bar:
+        return sweep_frame(sc, g, file, seed=seed, workers=workers, scheduler=scheduler,
+                           progress=bar if bar.on else None)
 
 
 def _monitoring_observers(sc: Scenario, stack: contextlib.ExitStack,

@@ -18,7 +18,8 @@ from capacity.scenario.limits import MAX_EPISODES
 from capacity.scenario.model import MAX_RUNS
 
 __all__ = ["MAX_EPISODES", "MAX_RUNS", "MAX_SEED", "MAX_WORKERS", "OneLineParser",
-           "bounded_run", "count", "positive_duration", "positive_runs", "seed"]
+           "add_progress_option", "add_scheduler_option", "bounded_run", "count",
+           "positive_duration", "positive_runs", "seed"]
 
 #: The scenario's simulation.seed has the same range.
 MAX_SEED = 2**64 - 1
@@ -34,6 +35,20 @@ class OneLineParser(argparse.ArgumentParser):
         print(f"error: {self.prog}: {' '.join(message.split())} (see {self.prog} --help)",
               file=sys.stderr)
         raise SystemExit(2)
+
+
+def add_scheduler_option(p: argparse.ArgumentParser) -> None:
+    """``--scheduler ADDRESS``: the runs go to an existing dask.distributed cluster."""
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786 "
+                        "(pip install -e '.[dask]'); the numbers are the same as locally")
+
+
+def add_progress_option(p: argparse.ArgumentParser) -> None:
+    """``--no-progress``; without it a bar on a terminal and one line per stage on a pipe."""
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (else a bar on a terminal, one status line per "
+                        "stage on a pipe)")
 
 
 def positive_runs(runs: int | None, flag: str = "--runs") -> int | None:

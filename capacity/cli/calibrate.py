@@ -16,7 +16,6 @@ CPU in cores (``rate(container_cpu_usage_seconds_total[...])``), memory in bytes
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -34,6 +33,7 @@ from capacity.analysis.calibrate import (
     calibrate_demand,
     per_pod,
 )
+from capacity.cli import jsonout
 from capacity.cli.output import write_file_atomically
 from capacity.errors import ScenarioError
 from capacity.k8s.quantity import Quantity
@@ -424,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.append(f"requests in flight explain little of the memory (R² "
                         f"{fit.memory.r2:.2f}): baseMemory is the mean more than a base")
     if args.json:
-        print(json.dumps(_as_json(fit, values, how, warnings), indent=2))
+        print(jsonout.dumps(_as_json(fit, values, how, warnings)))
     else:
         step = _step(fit.times)
         print(f"calibrated workload.demand of {sc.name!r} from {fit.cpu.n} samples "

@@ -7,7 +7,6 @@ does not load is exit 2, as for every subcommand.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from capacity.analysis.check import (
@@ -18,6 +17,7 @@ from capacity.analysis.check import (
     run_checks,
 )
 from capacity.analysis.headroom import headroom
+from capacity.cli import jsonout
 from capacity.scenario.loader import load_scenario
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     sc = load_scenario(Path(args.scenario))
     if args.json:
         report = check_report(sc)
-        print(json.dumps(report, indent=2))
+        print(jsonout.dumps(report))
         return 0 if report["ok"] else 1
     findings = run_checks(sc)
     counts = count_by_severity(findings)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from capacity.cli.args import (
     MAX_WORKERS,
+    add_progress_option,
+    add_scheduler_option,
     bounded_run,
     count,
     positive_duration,
@@ -45,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="root seed (default: each scenario's)")
     p.add_argument("--duration", help="simulated time per run, e.g. 1d (default: each scenario's)")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
+    add_scheduler_option(p)
+    add_progress_option(p)
     p.add_argument("--no-compare", action="store_true",
                    help="skip the comparisons against fixed replicas and the HPA's zone-down "
                         "check (they simulate the scenario again)")
@@ -79,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.output)
     runs = run_scenarios(args.scenario, runs=args.runs, seed=args.seed, duration=duration,
                          workers=args.workers, compare=not args.no_compare,
-                         search_runs=args.search_runs, worked_example=args.worked_example)
+                         search_runs=args.search_runs, worked_example=args.worked_example,
+                         scheduler=args.scheduler, progress=not args.no_progress)
     doc = build_document(runs)
     if args.output is None:
         sys.stdout.write(to_markdown(doc, None))

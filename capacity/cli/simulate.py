@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from capacity.api import SimulationResult, simulate
+from capacity.cli import jsonout
 from capacity.cli.args import (
     MAX_EPISODES,
     MAX_WORKERS,
+    add_progress_option,
+    add_scheduler_option,
     bounded_run,
     count,
     positive_duration,
@@ -45,14 +47,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="write summary.json, timeseries.csv, events.csv to DIR")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores for several runs)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786 "
-                        "(pip install -e '.[dask]'); the numbers are the same as locally")
+    add_scheduler_option(p)
     p.add_argument("--until-ci", type=float, metavar="HALFWIDTH",
                    help="add runs until the 95%% interval of the first latency SLO (else of "
                         "requests answered) is at most this half-width, e.g. 0.0005, up to "
                         "--runs")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(p)
     p.add_argument("--compare", action="store_true",
                    help="also cost fixed replicas (at maxReplicas, and the fewest that meet the "
                         "availability objective without an HPA): several more simulations")
@@ -244,7 +244,7 @@ def _money(c: dict[str, Any], key: str) -> str:
 
 def write_outputs(result: SimulationResult, out: Path) -> None:
     def summary(p: Path) -> None:
-        p.write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
+        p.write_text(jsonout.dumps(result.summary) + "\n")
 
     def ts(p: Path) -> None:
         result.timeseries.to_csv(p, index=False)
@@ -253,12 +253,6 @@ def write_outputs(result: SimulationResult, out: Path) -> None:
         result.events.to_csv(p, index=False)
 
     write_files_atomically(out, {"summary.json": summary, "timeseries.csv": ts, "events.csv": ev})
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "item"):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -284,14 +278,14 @@ def run(args: argparse.Namespace) -> int:
         raise ScenarioError("--until-ci must be a half-width between 0 and 1",
                             value=args.until_ci, has_value=True)
     result = simulate(sc, runs=args.runs, seed=args.seed, duration=duration, record=record,
-                      workers=args.workers, progress=False if args.no_progress else None,
+                      workers=args.workers, progress=not args.no_progress,
                       episodes=max(args.episodes, 0), compare=args.compare,
                       scheduler=args.scheduler, until_ci=args.until_ci,
                       metrics_out=args.metrics_out)
     if args.out:
         write_outputs(result, Path(args.out))
     if args.json:
-        print(json.dumps(result.summary, indent=2, default=_json_default))
+        print(jsonout.dumps(result.summary))
     else:
         print(format_summary(result.summary))
         if args.out:

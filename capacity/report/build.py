@@ -38,6 +38,7 @@ from capacity.report.document import (
 from capacity.report.verdict import HpaSafety, Verdict, hpa_safety, verdict
 from capacity.scenario.loader import load_scenario
 from capacity.scenario.model import Scenario
+from capacity.study.progress import Stage
 
 WorkedExample = Literal["auto", "off"]
 Format = Literal["html", "md", "pdf"]
@@ -57,7 +58,7 @@ class ScenarioRun:
 
 
 def hpa_zone_check(sc: Scenario, *, runs: int, seed: int | None, duration: float,
-                   workers: int | None) -> dict[str, Any] | None:
+                   workers: int | None, scheduler: Any = None) -> dict[str, Any] | None:
     """The HPA as configured with its largest zone down for the whole run: ``{"zone",
     "missed"}`` (the objectives missed, judged as the fixed-replica search judges its
     candidates), or None for a scenario without an HPA or with one zone."""
@@ -70,7 +71,8 @@ def hpa_zone_check(sc: Scenario, *, runs: int, seed: int | None, duration: float
     if zone is None:
         return None
     z = capacity.simulate(zone_down_scenario(sc, zone, duration), runs=runs, seed=seed,
-                          duration=duration, workers=workers, record=False, progress=False)
+                          duration=duration, workers=workers, scheduler=scheduler, record=False,
+                          progress=False)
     _met, missed = objectives_met(z.summary, sc.objectives.availability, "lower")
     return {"zone": zone, "missed": missed, "runs": runs}
 
@@ -85,6 +87,8 @@ def run_scenarios(
     compare: bool = True,
     search_runs: int = 3,
     worked_example: WorkedExample = "auto",
+    scheduler: Any = None,
+    progress: bool | None = None,
 ) -> list[ScenarioRun]:
     """Simulate every scenario, compute its cost block (with comparisons) and, with
     ``compare``, the HPA's zone-down check (``search_runs`` runs).
@@ -104,28 +108,34 @@ def run_scenarios(
         dur = float(parse_duration(duration)) if duration is not None else sc.simulation.duration
         sd = seed if seed is not None else sc.simulation.seed
         res = capacity.simulate(sc, runs=runs, seed=sd, duration=dur, workers=workers,
-                                record="first", progress=False,
+                                scheduler=scheduler, record="first", progress=progress,
                                 episodes=DEFAULT_EPISODES if failure_kinds(sc) else 0)
         summary = dict(res.summary)
         if compare and sc.autoscaling.horizontal is not None:
             from capacity.study.comparisons import cost_with_comparisons
 
-            summary["cost"] = cost_with_comparisons(
-                sc, res.outcomes, seed=sd, duration=dur, search_runs=search_runs,
-                workers=workers, availability=summary["availability"])
+            with Stage(f"{sc.name}: compared with fixed replicas", progress):
+                summary["cost"] = cost_with_comparisons(
+                    sc, res.outcomes, seed=sd, duration=dur, search_runs=search_runs,
+                    workers=workers, scheduler=scheduler, availability=summary["availability"])
         zone = None
         if compare:
             k = min(search_runs, len(res.outcomes)) if search_runs > 0 else len(res.outcomes)
-            zone = hpa_zone_check(sc, runs=k, seed=sd, duration=dur, workers=workers)
+            with Stage(f"{sc.name}: checked with its largest zone down", progress):
+                zone = hpa_zone_check(sc, runs=k, seed=sd, duration=dur, workers=workers,
+                                      scheduler=scheduler)
         we = None
         # The worked example is about the seed's workload; it appears once per report.
         if worked_example == "auto" and not worked and seed_claims.applies(sc):
             worked = True
+            with Stage(f"{sc.name}: the seed's saving claim recomputed", progress):
+                saving = seed_claims.saving_claim(sc, runs=len(res.outcomes), seed=sd,
+                                                  duration=dur, workers=workers,
+                                                  scheduler=scheduler)
             we = {
                 "slips": seed_claims.arithmetic_slips(sc),
                 "arithmetic": seed_claims.seed_arithmetic(sc),
-                "saving": seed_claims.saving_claim(sc, runs=len(res.outcomes), seed=sd,
-                                                   duration=dur, workers=workers),
+                "saving": saving,
             }
         out.append(ScenarioRun(sc, summary, res.timeseries, we, res.events, zone))
     return out

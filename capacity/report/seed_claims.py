@@ -201,7 +201,8 @@ def square_wave_scenario(scenario: Scenario, fraction: float = PEAK_FRACTION,
 
 
 def saving_claim(scenario: Scenario, runs: int = 1, seed: int | None = None,
-                 duration: float | None = None, workers: int | None = None) -> dict[str, Any]:
+                 duration: float | None = None, workers: int | None = None,
+                 scheduler: Any = None) -> dict[str, Any]:
     """The seed's "55% saving against a fixed 10 replicas, assuming 20% peak traffic",
     recomputed: the HPA under :func:`square_wave_scenario` against fixed ``maxReplicas``,
     same seed and runs (paired), at the scenario's prices."""
@@ -213,9 +214,9 @@ def saving_claim(scenario: Scenario, runs: int = 1, seed: int | None = None,
     assert h is not None
     pr = effective_pricing(scenario)
     res = simulate(sq, runs=runs, seed=seed, duration=dur, workers=workers, record="first",
-                   progress=False)
+                   progress=False, scheduler=scheduler)
     fixed = simulate_fixed(sq, h.maxReplicas, runs=runs, seed=seed, duration=dur,
-                           workers=workers)
+                           workers=workers, scheduler=scheduler)
     hpa_c = run_costs(scenario, res.outcomes, pr)
     fix_c = run_costs(scenario, fixed.outcomes, pr)
     ts = res.timeseries

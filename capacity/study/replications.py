@@ -9,7 +9,6 @@ requests answered (or of the first SLO's good fraction) is at most that half-wid
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from capacity.sim.engine import RunOutcome
 from capacity.sim.recorder import DERIVED_COLUMNS, EVENT_COLUMNS, TIMESERIES_COLUMNS
 from capacity.sim.rng import run_seed_sequences
 from capacity.study.executor import RunTask, make_executor
+from capacity.study.progress import Progress, Stage
 
 ESTIMATOR_UNTIL_CI = ("sequential: batches of runs until the 95% interval's half-width is at "
                       "most {h} or {n} runs; stopping on the interval itself puts its coverage "
@@ -121,22 +121,22 @@ def simulate_replications(sc: Scenario, *, runs: int, seed: int | None, duration
                           ) -> SimulationResult:
     """Replications of ``sc`` and their summary; ``comparisons(outcomes, episodes)``, when
     given, adds ``cost.comparisons`` (see :mod:`capacity.study.simulation`)."""
-    show = progress if progress is not None else (runs > 1 and sys.stderr.isatty())
-    bar = _progress_bar(sc.name, runs) if show else None
-    try:
+    with Progress(sc.name, runs, "run", progress) as bar:
         outs = run_replications(sc, runs, seed, duration, record=record, workers=workers,
-                                scheduler=scheduler, progress=bar, until_ci=until_ci,
-                                observers=observers)
-    finally:
-        if bar is not None:
-            bar.close()
+                                scheduler=scheduler, progress=bar if bar.on else None,
+                                until_ci=until_ci, observers=observers)
+        bar(len(outs), runs)
     ep = None
     if episodes > 0:
         from capacity.study.episodes import episode_estimates
 
-        ep = episode_estimates(sc, episodes=episodes, seed=seed, workers=workers,
-                               scheduler=scheduler)
-    cmp_ = comparisons(outs, ep) if comparisons is not None else None
+        with Stage(f"{sc.name}: {episodes} failure episodes per kind", progress):
+            ep = episode_estimates(sc, episodes=episodes, seed=seed, workers=workers,
+                                   scheduler=scheduler)
+    cmp_ = None
+    if comparisons is not None:
+        with Stage(f"{sc.name}: compared with fixed replicas", progress):
+            cmp_ = comparisons(outs, ep)
     summary = build_summary(sc, outs, seed, duration, episodes=ep, comparisons=cmp_)
     if until_ci is not None:
         summary["until_ci"] = {"half_width": until_ci, "runs": len(outs), "max_runs": runs,
@@ -145,19 +145,3 @@ def simulate_replications(sc: Scenario, *, runs: int, seed: int | None, duration
     ts, ev = frames(outs)
     return SimulationResult(scenario=sc, summary=summary, timeseries=ts, events=ev,
                             outcomes=list(outs))
-
-
-class _progress_bar:
-    """A tqdm bar as ``progress(done, total)``: tqdm decides whether stderr is a terminal."""
-
-    def __init__(self, name: str, total: int) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=name, unit="run", file=sys.stderr)
-
-    def __call__(self, done: int, total: int) -> None:
-        self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        self.bar.close()

@@ -16,7 +16,7 @@ the objectives fail with the largest zone down). ``safe`` = meets them and not e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,8 +25,8 @@ from capacity.analysis.check import run_checks
 from capacity.analysis.cost import run_costs
 from capacity.analysis.safety import largest_zone, pdb_blocks_drains
 from capacity.analysis.stats import mean_ci
-from capacity.analysis.sweep import points
 from capacity.scenario.durations import parse_duration
+from capacity.scenario.grid import points
 from capacity.scenario.model import Scenario
 from capacity.sim.engine import RunOutcome
 from capacity.study.replications import simulate_replications as simulate
@@ -55,14 +55,19 @@ def _per_run(sc: Scenario, outs: Sequence[RunOutcome]) -> dict[str, np.ndarray]:
 
 
 def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None,
-          workers: int | None = None, scheduler: Any = None) -> list[dict[str, Any]]:
-    """Simulate every point of ``grid``; rows cheapest first (see the module docstring)."""
+          workers: int | None = None, scheduler: Any = None,
+          progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Simulate every point of ``grid`` (from :func:`capacity.scenario.grid.load_grid`);
+    rows cheapest first (see the module docstring). ``file`` names the grid in errors;
+    ``progress(done, total)`` is called after each point. Raises ScenarioError for a point
+    that is not a valid scenario or not a bounded run."""
     from capacity.study.fixed import objectives_met, zone_down_scenario
 
     seed = sc.simulation.seed if seed is None else seed
     rows: list[dict[str, Any]] = []
     first: dict[str, np.ndarray] | None = None
-    for chosen, point in points(sc, grid, file):
+    todo = points(sc, grid, file)
+    for done, (chosen, point) in enumerate(todo, 1):
         runs = int(grid.get("runs") or point.simulation.runs)
         dur = (parse_duration(grid["duration"]) if grid.get("duration") is not None
                else point.simulation.duration)
@@ -110,6 +115,8 @@ def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None
             "_runs": runs,
             "_dur": dur,
         })
+        if progress is not None:
+            progress(done, len(todo))
     rows.sort(key=lambda r: r["cost_per_month"])
     # The zone check costs a simulation: only for candidates, cheapest first, until one holds.
     for r in rows:
@@ -134,12 +141,19 @@ def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None
 
 
 def sweep_frame(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None,
-                workers: int | None = None, scheduler: Any = None) -> Any:
+                workers: int | None = None, scheduler: Any = None,
+                progress: Callable[[int, int], None] | None = None) -> Any:
     """:func:`sweep` as a pandas DataFrame: one column per parameter, then for each figure
     its estimate and ``_lo``/``_hi`` interval columns, the SLOs, the verdict columns."""
+    rows = sweep(sc, grid, file, seed=seed, workers=workers, scheduler=scheduler,
+                 progress=progress)
+    return rows_frame(rows)
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> Any:
+    """:func:`sweep`'s rows as the DataFrame :func:`sweep_frame` returns."""
     import pandas as pd
 
-    rows = sweep(sc, grid, file, seed=seed, workers=workers, scheduler=scheduler)
     recs = []
     for r in rows:
         d: dict[str, Any] = dict(r["parameters"])

@@ -205,7 +205,7 @@ def one_line(rc, err, *fragments):
     return lines[0]
 
 
-SIM = ("--episodes", "0")
+SIM = ("--episodes", "0", "--no-progress")
 
 # (changes to peak.yaml, fragments of the one line) -- the examples, in its order.
 FILE_CASES = {
@@ -586,7 +586,7 @@ def test_grid_errors_name_the_path(tmp_path, monkeypatch, capsys, case):
 
 
 def test_grid_paths_through_free_mappings_are_allowed():
-    from capacity.analysis.sweep import model_path_problem
+    from capacity.scenario.grid import model_path_problem
 
     assert model_path_problem(f"{C0}.resources.requests.cpu") is None
     assert model_path_problem("namespace.resourceQuota.hard.pods") is None

@@ -92,7 +92,9 @@ def check_interrupted(res: subprocess.CompletedProcess, sig: str) -> bool:
 
 
 OUT_FILES = ["events.csv", "summary.json", "timeseries.csv"]
-SIMULATE = ["simulate", str(STEP), "--runs", "1", "--episodes", "0", "--out", "out"]
+# --no-progress: stderr then holds the one error line alone (progress is tested elsewhere)
+SIMULATE = ["simulate", str(STEP), "--runs", "1", "--episodes", "0", "--no-progress",
+            "--out", "out"]
 
 # (function, which call) covering each step of write_files_atomically for three files:
 # the temporary folder, each file, the rename, the clean-up of what is left.
@@ -137,7 +139,7 @@ def test_simulate_into_an_existing_folder_keeps_the_old_files_or_has_all_new(tmp
 
 
 REPORT = ["report", str(STEP), "--runs", "1", "--no-compare", "--worked-example", "off",
-          "-o", "r.md"]
+          "--no-progress", "-o", "r.md"]
 
 
 @pytest.mark.parametrize(("sig", "at", "nth"), matrix(
@@ -266,9 +268,10 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("cmd", [
-    ["simulate", str(PEAK), "--runs", "6", "--workers", "2", "--duration", "2d", "--episodes", "0"],
+    ["simulate", str(PEAK), "--runs", "6", "--workers", "2", "--duration", "2d", "--episodes", "0",
+     "--no-progress"],
     ["report", str(PEAK), "--runs", "6", "--workers", "2", "--duration", "2d", "--no-compare",
-     "-o", "r.html"],
+     "--no-progress", "-o", "r.html"],
 ])
 def test_sigterm_stops_the_pool_workers(tmp_path, cmd):
     p = subprocess.Popen([sys.executable, "-m", "capacity", *cmd], cwd=tmp_path,
@@ -289,8 +292,7 @@ def test_sigterm_stops_the_pool_workers(tmp_path, cmd):
 
 
 def _sigint_after(delay: float, tmp: Path) -> subprocess.CompletedProcess:
-    p = subprocess.Popen([sys.executable, "-m", "capacity", "simulate", str(STEP), "--runs",
-                          "1", "--episodes", "0", "--out", "out"], cwd=tmp,
+    p = subprocess.Popen([sys.executable, "-m", "capacity", *SIMULATE], cwd=tmp,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     p.send_signal(signal.SIGINT)

@@ -67,4 +67,4 @@ def test_sweep_judges_every_slo_and_never_names_an_unsafe_point(tmp_path):
     assert table.returncode == 0, table.stderr
     assert "unsafe: at 1 replica the PDB" in table.stdout
     last = table.stdout.strip().splitlines()[-1]
-    assert "minReplicas': 3" in last or last == "no point is safe and meets every objective"
+    assert "minReplicas = 3" in last or last == "no point is safe and meets every objective"

@@ -193,7 +193,8 @@ def scenario_property(tmp: Path, monkeypatch: pytest.MonkeyPatch,
     (tmp / "x.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     COUNT["scenario"] += 1
     rc, err = run_cli(["simulate", "x.yaml", "--duration", "10m", "--runs", "1",
-                       "--episodes", "0", "--workers", "1"], tmp, monkeypatch, capsys)
+                       "--episodes", "0", "--workers", "1", "--no-progress"], tmp, monkeypatch,
+                      capsys)
     check(rc, err, path, what)
 
 
@@ -264,11 +265,12 @@ def grid_property(tmp: Path, monkeypatch: pytest.MonkeyPatch,
     if path == ("runs",) and isinstance(new, int) and not isinstance(new, bool) \
             and 20 < new <= 5000:
         # Valid, and as long as it says (thousands of runs): loading is the property here.
-        from capacity.analysis.sweep import load_grid
+        from capacity.scenario.grid import load_grid
 
         load_grid(tmp / "grid.yaml")
         return
-    rc, err = run_cli(["sweep", "s.yaml", "--grid", "grid.yaml", "--workers", "1"], tmp,
+    rc, err = run_cli(["sweep", "s.yaml", "--grid", "grid.yaml", "--workers", "1",
+                       "--no-progress"], tmp,
                       monkeypatch, capsys)
     lines = err.strip().splitlines()
     assert rc in (0, 2), f"{what}: exit {rc}: {err}"
