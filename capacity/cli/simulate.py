@@ -202,9 +202,14 @@ def format_summary(summary: dict[str, Any]) -> str:
                      f"{dr['unfinished']} unfinished)")
     q = summary.get("quota") or {}
     if q.get("hard"):
-        lines += ["", "quota      resource: peak used / hard"]
-        for k, hard in q["hard"].items():
-            lines.append(f"  {k:26} {q['peak_used'].get(k, '0')} / {hard}")
+        from capacity.report.fmt import quota_row
+
+        # one unit per row (cores, GiB, count), as the report's quota table
+        rows = [quota_row(k, q["peak_used"].get(k, "0"), hard) for k, hard in q["hard"].items()]
+        lines += ["", f"quota      {'resource':26} {'unit':6} {'peak used':>10} {'hard':>10} "
+                      f"{'headroom':>10} {'used':>7}"]
+        lines += [f"  {r[0]:35} {r[1]:6} {r[2]:>10} {r[3]:>10} {r[4]:>10} {r[5]:>7}"
+                  for r in rows]
     findings = [f for f in summary.get("findings") or [] if f["severity"] in ("error", "warning")]
     if findings:
         lines += ["", "check      (python -m capacity check for details)"]
@@ -242,15 +247,41 @@ def _money(c: dict[str, Any], key: str) -> str:
     return s
 
 
+def csv_frame(df: Any, start_time: str | None) -> Any:
+    """``df`` as the CSV files hold it: ``time`` (seconds since the start) to the
+    millisecond, then ``clock``, the wall-clock time of the row: ISO 8601 from
+    ``simulation.startTime``, else the weekday and time of day from a Monday 00:00."""
+    import pandas as pd
+
+    out = df.copy()
+    if "time" not in out.columns:
+        return out
+    out["time"] = out["time"].astype(float).round(3)
+    delta = pd.to_timedelta(out["time"], unit="s")
+    if start_time:
+        stamp = pd.Timestamp(start_time)
+        fmt = "%Y-%m-%dT%H:%M:%S.%f" + ("%z" if stamp.tzinfo is not None else "")
+        # %f is microseconds; the times are whole milliseconds, so three digits suffice
+        text = (stamp + delta).dt.strftime(fmt)
+        clock = (text.str.replace(r"(\.\d{3})\d{3}", r"\1", regex=True)
+                 .str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True))  # +01:00
+    else:
+        clock = (pd.Timestamp("2024-01-01") + delta).dt.strftime("%a %H:%M:%S")  # a Monday
+    out.insert(out.columns.get_loc("time") + 1, "clock", clock)
+    return out
+
+
 def write_outputs(result: SimulationResult, out: Path) -> None:
+    start = result.scenario.simulation.startTime
+
     def summary(p: Path) -> None:
         p.write_text(jsonout.dumps(result.summary) + "\n")
 
     def ts(p: Path) -> None:
-        result.timeseries.to_csv(p, index=False)
+        csv_frame(result.timeseries, start).to_csv(p, index=False, float_format="%.12g")
 
     def ev(p: Path) -> None:
-        result.events.to_csv(p, index=False)
+        csv_frame(result.events, start).to_csv(p, index=False, float_format="%.12g")
 
     write_files_atomically(out, {"summary.json": summary, "timeseries.csv": ts, "events.csv": ev})
 

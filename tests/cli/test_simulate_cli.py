@@ -72,7 +72,43 @@ def test_out_writes_three_files(tmp_path):
     # one row per HPA sync: 6 h / 15 s
     assert len(ts) == 6 * 3600 // 15
     ev = pd.read_csv(out / "events.csv")
-    assert list(ev.columns[:6]) == ["run", "time", "reason", "kind", "name", "message"]
+    assert list(ev.columns[:7]) == ["run", "time", "clock", "reason", "kind", "name", "message"]
+    # time in seconds to the millisecond, and the wall clock beside it (peak.yaml has no
+    # startTime: weekday and time from a Monday 00:00); the first HPA sync is in the first 15 s
+    text = (out / "timeseries.csv").read_text().splitlines()[1].split(",")
+    assert len(text[1].split(".")[-1]) <= 3 and 0 < float(text[1]) <= 15
+    assert text[2] == f"Mon 00:00:{int(float(text[1])):02d}"
+    assert all(len(c.replace(".", "").lstrip("0")) <= 12 for c in text[3:])  # no 15-digit floats
+
+
+def test_csv_clock_follows_the_start_time(tmp_path):
+    sc = tmp_path / "s.yaml"
+    # a Wednesday 09:30 in UTC+1; the first 10 minutes
+    sc.write_text(f"extends: {PEAK}\nsimulation: {{startTime: '2026-01-07T09:30:00+01:00'}}\n")
+    res = cli("simulate", str(sc), "--duration", "10m", "--runs", "1", "--episodes", "0",
+              "--no-progress", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    ts = pd.read_csv(tmp_path / "o" / "timeseries.csv")
+    first = ts.iloc[0]
+    ms = round(first["time"] * 1000)
+    assert first["clock"] == f"2026-01-07T09:30:{ms // 1000:02d}.{ms % 1000:03d}+01:00"
+    stamps = pd.to_datetime(ts["clock"])
+    elapsed = (stamps - pd.Timestamp("2026-01-07T09:30:00+01:00")).dt.total_seconds()
+    assert (abs(elapsed - ts["time"]) < 1e-6).all()
+
+
+def test_quota_is_printed_in_one_unit_per_resource():
+    # peak.yaml at its 3 minReplicas for one quiet hour: 3 x 250m CPU requested of 20 cores,
+    # 3 x 512Mi = 1.5 GiB of 40 GiB; no millicores beside whole cores, no Mi beside Gi
+    res = cli("simulate", "scenarios/peak.yaml", "--duration", "1h", "--runs", "1",
+              "--episodes", "0", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.split("\nquota ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert lines[0].split() == ["resource", "unit", "peak", "used", "hard", "headroom", "used"]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[1:]}
+    assert rows["requests.cpu"] == ["cores", "0.75", "20", "19.25", "3.8%"]
+    assert rows["requests.memory"] == ["GiB", "1.5", "40", "38.5", "3.8%"]
+    assert rows["pods"] == ["count", "3", "50", "47", "6.0%"]
 
 
 def test_out_is_not_half_written_on_error(tmp_path):
