@@ -5,10 +5,38 @@
 >>> result.summary["availability"]["requests_served"]["mean"]   # doctest: +SKIP
 """
 
-from capacity.api import SimulationResult, simulate, sweep
-from capacity.errors import CapacityError, ScenarioError, SimulationError
-from capacity.scenario.loader import load_scenario
-from capacity.scenario.model import Scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from capacity.api import SimulationResult, simulate, sweep
+    from capacity.errors import CapacityError, ScenarioError, SimulationError
+    from capacity.scenario.loader import load_scenario
+    from capacity.scenario.model import Scenario
+
+# Imported on first use (PEP 562), so ``python -m capacity --help`` and the command line's
+# signal handlers come before pandas, scipy and pydantic are loaded.
+_WHERE = {
+    "SimulationResult": "capacity.api", "simulate": "capacity.api", "sweep": "capacity.api",
+    "CapacityError": "capacity.errors", "ScenarioError": "capacity.errors",
+    "SimulationError": "capacity.errors", "load_scenario": "capacity.scenario.loader",
+    "Scenario": "capacity.scenario.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'capacity' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __all__ = [
     "CapacityError",

@@ -83,19 +83,27 @@ def stop_workers() -> None:
             p.kill()
 
 
-def _available() -> dict[str, object]:
-    mods = {}
-    for name in SUBCOMMANDS:
-        modname = "import_" if name == "import" else name
-        try:
-            mods[name] = importlib.import_module(f"capacity.cli.{modname}")
-        except ModuleNotFoundError as e:
-            if e.name != f"capacity.cli.{modname}":
-                raise
-    return mods
+def _module(name: str) -> object | None:
+    modname = "import_" if name == "import" else name
+    try:
+        return importlib.import_module(f"capacity.cli.{modname}")
+    except ModuleNotFoundError as e:
+        if e.name != f"capacity.cli.{modname}":
+            raise
+        return None
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def _chosen(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the line (the first word that is not an option)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    return next((w for w in words if not w.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None, every: bool = False
+                 ) -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    """The parser, with the arguments of the subcommand ``argv`` names (of all of them
+    with ``every``); the others are listed by name and help only, so that neither a
+    command nor ``--help`` imports the modules of the commands it does not run."""
     from capacity.cli.args import OneLineParser
 
     parser = OneLineParser(
@@ -104,13 +112,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    mods = _available()
-    for name, mod in mods.items():
+    chosen = _chosen(argv)
+    mods = {}
+    for name in SUBCOMMANDS:
+        load = every or name == chosen
+        mod = _module(name) if load else None
+        if load and mod is None:
+            continue  # an optional command whose module is not installed
         p = sub.add_parser(name, help=SUBCOMMANDS[name], description=SUBCOMMANDS[name])
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks on errors")
-        mod.add_arguments(p)  # type: ignore[attr-defined]
-        p.set_defaults(_run=mod.run)  # type: ignore[attr-defined]
+        if mod is not None:
+            mods[name] = mod
+            mod.add_arguments(p)  # type: ignore[attr-defined]
+            p.set_defaults(_run=mod.run)  # type: ignore[attr-defined]
     return parser, mods
 
 
@@ -157,7 +172,7 @@ def _stderr_mid_line() -> bool:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser, _ = build_parser()
+    parser, _ = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

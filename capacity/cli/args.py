@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from capacity.errors import ScenarioError
-from capacity.scenario.durations import parse_duration
-from capacity.scenario.limits import MAX_EPISODES
-from capacity.scenario.model import MAX_RUNS
+from capacity.scenario.rules import MAX_EPISODES, MAX_RUNS
 
 __all__ = ["MAX_EPISODES", "MAX_RUNS", "MAX_SEED", "MAX_WORKERS", "OneLineParser",
            "add_progress_option", "add_scheduler_option", "bounded_run", "count",
@@ -78,6 +76,8 @@ def positive_duration(text: str | None, flag: str = "--duration") -> float | Non
     """Seconds from ``--duration`` (``2d``, ``6h``), or None; must be > 0."""
     if text is None:
         return None
+    from capacity.scenario.durations import parse_duration
+
     try:
         seconds = parse_duration(text)
     except ValueError as e:

@@ -21,24 +21,21 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
-from capacity.analysis.calibrate import (
-    CalibrationError,
-    DemandFit,
-    align,
-    calibrate_demand,
-    per_pod,
-)
 from capacity.cli import jsonout
 from capacity.cli.output import write_file_atomically
 from capacity.errors import ScenarioError
 from capacity.k8s.quantity import Quantity
-from capacity.scenario.loader import load_scenario
-from capacity.sim.loadgen import is_prometheus_json, read_csv_series, read_prometheus_matrix
+
+if TYPE_CHECKING:
+    from capacity.analysis.calibrate import DemandFit
+
+# The fit (scipy, pandas) and the scenario models are imported where they are used, so
+# that --help stays fast.
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,6 +78,8 @@ class Series:
 
 def read_series(path: str) -> Series:
     """The series of a query_range JSON or a ``time,value`` CSV; raises ScenarioError."""
+    from capacity.sim.loadgen import is_prometheus_json, read_csv_series, read_prometheus_matrix
+
     p = Path(path)
     if not p.is_file():
         raise ScenarioError("file not found", file=path)
@@ -121,6 +120,8 @@ def _utc(t: float) -> str:
 def _per_pod(s: Series, pods_arg: str | None, grid: np.ndarray, tol: float,
              what: str) -> tuple[np.ndarray, np.ndarray, str]:
     """(per-pod values, pod count) on ``grid``, and how the pods were counted."""
+    from capacity.analysis.calibrate import align, per_pod
+
     if s.per_pod_series and pods_arg is None:
         t, mean, count = per_pod(s.parts)
         return align(grid, t, mean, tol), align(grid, t, count, tol), \
@@ -357,6 +358,9 @@ def _plot(fit: DemandFit, path: Path, title: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from capacity.analysis.calibrate import CalibrationError, calibrate_demand
+    from capacity.scenario.loader import load_scenario
+
     src = Path(args.scenario)
     sc = load_scenario(src)
     out = Path(args.out) if args.out else src

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capacity.api import SimulationResult, simulate
 from capacity.cli import jsonout
 from capacity.cli.args import (
     MAX_EPISODES,
@@ -21,9 +20,13 @@ from capacity.cli.args import (
     seed,
 )
 from capacity.cli.output import check_output_dir, write_files_atomically
-from capacity.scenario.durations import human_duration
-from capacity.scenario.loader import load_scenario
-from capacity.study.episodes import DEFAULT_EPISODES
+from capacity.study.defaults import DEFAULT_EPISODES
+
+if TYPE_CHECKING:
+    from capacity.api import SimulationResult
+
+# The simulation and the models are imported where they are used, so that every
+# command's --help (which builds all the parsers) starts in a fraction of a second.
 
 EPILOG = """\
 availability measures (each the mean over runs with a 95% interval):
@@ -91,6 +94,8 @@ def _interval_heading(runs: int) -> str:
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The human-readable table printed by ``simulate``."""
+    from capacity.scenario.durations import human_duration
+
     a = summary["availability"]
     r = summary["replicas"]
     c = summary["cost"]
@@ -287,6 +292,9 @@ def write_outputs(result: SimulationResult, out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from capacity.api import simulate
+    from capacity.scenario.loader import load_scenario
+
     # Arguments first (cheap, and the user's latest edit), then the scenario, then the
     # output folder, all before the simulation.
     positive_runs(args.runs)

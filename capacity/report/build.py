@@ -98,7 +98,8 @@ def run_scenarios(
     Raises :class:`capacity.ScenarioError` for invalid input.
     """
     from capacity.scenario.durations import parse_duration
-    from capacity.study.episodes import DEFAULT_EPISODES, failure_kinds
+    from capacity.study.defaults import DEFAULT_EPISODES
+    from capacity.study.episodes import failure_kinds
 
     out = []
     worked = False

@@ -27,9 +27,10 @@ from pydantic import BaseModel, ValidationError
 
 from capacity.errors import ScenarioError
 from capacity.scenario.durations import parse_duration
-from capacity.scenario.limits import MAX_EPISODES, run_bound_problem
+from capacity.scenario.limits import run_bound_problem
 from capacity.scenario.loader import line_of, loc_text, validation_error
 from capacity.scenario.model import MAX_RUNS, Scenario
+from capacity.scenario.rules import MAX_EPISODES
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_./-]+?|\[\d+\])*$")

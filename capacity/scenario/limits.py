@@ -30,9 +30,6 @@ Scenario = Any
 MAX_STEPS_PER_RUN = 10_000_000
 #: Probe ticks of one pod start (a readiness probe every second for a day is 86,400).
 MAX_PROBE_TICKS = 100_000
-#: Failure episodes per kind for the rare-failure estimate (``--episodes``, a grid's
-#: ``episodes``): each is two short simulations.
-MAX_EPISODES = 10_000
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,9 @@ from capacity.scenario.rules import (
     MAX_NODES,
     MAX_PRICE,
     MAX_RPS,
+    MAX_RUNS,
     FieldError,
 )
-
-#: Replications per scenario: beyond this the 95% intervals no longer narrow in any way
-#: that matters, and the seeds alone would take minutes to spawn.
-MAX_RUNS = 10_000
 
 
 class Model(BaseModel):

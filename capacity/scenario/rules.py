@@ -19,6 +19,12 @@ QUANTITY_MAX = 2**63 - 1
 #: at most 5,000 nodes and 150,000 pods per cluster.
 MAX_NODES = 5_000
 MAX_PODS = 150_000
+#: Replications per scenario: beyond this the 95% intervals no longer narrow in any way
+#: that matters, and the seeds alone would take minutes to spawn.
+MAX_RUNS = 10_000
+#: Failure episodes per kind for the rare-failure estimate (``--episodes``, a grid's
+#: ``episodes``): each is two short simulations.
+MAX_EPISODES = 10_000
 #: Any duration field: far beyond any failure rate or run, yet small enough that sums and
 #: products of durations stay finite (1e308 s as a duration is a typo, not a plan).
 MAX_DURATION = 1000 * 365 * 86400.0

@@ -24,7 +24,8 @@ from capacity.analysis.cost import (
 from capacity.analysis.stats import estimate, ratio_ci
 from capacity.scenario.model import Pricing, Scenario
 from capacity.sim.engine import RunOutcome
-from capacity.study.episodes import DEFAULT_EPISODES, episode_estimates, failure_kinds
+from capacity.study.defaults import DEFAULT_EPISODES
+from capacity.study.episodes import episode_estimates, failure_kinds
 from capacity.study.fixed import availability_estimate, fewest_fixed_replicas, simulate_fixed
 
 

@@ -45,7 +45,6 @@ from capacity.study.executor import RunTask, make_executor
 
 ESTIMATOR = ("episodes: failure-free baseline + sum over kinds of rate x mean paired impact "
              "per episode (first order: non-overlapping, independent failures), delta-method interval")
-DEFAULT_EPISODES = 20  # episodes per failure kind, wherever an estimate is made by default
 WARMUP = 1800.0  # seconds before the failure, so the HPA has settled
 TAIL = 1800.0  # seconds after the failure ends, to see the recovery
 WEEK = 7 * 86400.0

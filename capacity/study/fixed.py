@@ -76,7 +76,8 @@ def simulate_fixed(scenario: Scenario, replicas: int, runs: int | None = None,
                    seed: int | None = None, duration: float | str | None = None,
                    workers: int | None = None, scheduler: Any = None) -> Any:
     """Replications of :func:`fixed_replicas_scenario` (no timeseries kept)."""
-    from capacity.study.episodes import DEFAULT_EPISODES, failure_kinds
+    from capacity.study.defaults import DEFAULT_EPISODES
+    from capacity.study.episodes import failure_kinds
 
     # With random failures in the scenario, weigh them by their rates too: a week of plain
     # Monte Carlo would rarely see one, and fewer fixed replicas suffer most from them.

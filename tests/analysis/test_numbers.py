@@ -14,7 +14,8 @@ import pytest
 
 import capacity
 from capacity.scenario.durations import human_duration
-from capacity.study.episodes import DEFAULT_EPISODES, episode_estimates
+from capacity.study.defaults import DEFAULT_EPISODES
+from capacity.study.episodes import episode_estimates
 
 ROOT = Path(__file__).resolve().parents[2]
 
