@@ -113,7 +113,7 @@ def build_summary(sc: Scenario, outs: Sequence[RunOutcome], seed: int | None,
         # Mean per run (DESIGN §5), and the total over all runs beside it.
         "events": {k: v / runs for k, v in sorted(events.items())},
         "events_total": dict(sorted(events.items())),
-        "notices": notices(outs) + monitoring_notices(sc, outs),
+        "notices": notices(outs) + episode_notices(episodes) + monitoring_notices(sc, outs),
         # DESIGN §11: alerts, failure detection and the VPA, when the runs were monitored
         **monitoring_summary(sc, outs),
     }
@@ -139,6 +139,30 @@ def cpu_summary(outs: Sequence[RunOutcome]) -> dict[str, Any]:
     return {"usage_core_hours_per_run": used / 3600.0 / max(len(outs), 1),
             "above_request_share": share,
             "relies_on_bursting": share > BURST_NOTICE_SHARE}
+
+
+#: Above this expected number of failures in progress at once (rate x mean length), the
+#: episode estimate's first order (one failure at a time) no longer holds.
+OVERLAP_NOTICE = 0.01
+
+
+def episode_notices(ep: dict[str, Any] | None) -> list[str]:
+    """What a reader of the episode estimate must know: failures simulated shorter than
+    drawn (a lower bound), and failures so long or frequent that they overlap."""
+    out: list[str] = []
+    for kind, v in ((ep or {}).get("by_kind") or {}).items():
+        n = v.get("episodes_capped", 0)
+        if n:
+            out.append(f"{n} of {v['episodes_simulated']} {kind} failure episodes lasted longer "
+                       f"than {v['failure_cap_seconds'] / 86400:g} d and were simulated for "
+                       f"{v['failure_cap_seconds'] / 86400:g} d: their lost requests, and the "
+                       "episode estimate's losses, are lower bounds")
+        if v.get("overlap", 0.0) > OVERLAP_NOTICE:
+            out.append(f"{kind} failures overlap: {v['overlap']:.2g} are in progress at once on "
+                       "average, so the episode estimate (first order: one failure at a time) "
+                       "understates the losses; trust the Monte Carlo figure instead")
+    return out
+
 
 
 def notices(outs: Sequence[RunOutcome]) -> list[str]:

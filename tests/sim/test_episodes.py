@@ -56,3 +56,26 @@ def test_plain_monte_carlo_agrees_within_its_interval(sc):
     assert lo <= closed <= hi
     # 40 runs x 30 days see ~290 failures: the interval is about +-0.0002 wide.
     assert hi - lo < 0.001
+
+
+def test_long_failures_are_capped_and_said_to_be():
+    # repair exactly 3 d, beyond the episode cap of 1 d: each episode is simulated with the
+    # node down 1 d, so with no room elsewhere it loses 1 d x 10 rps = 864,000 requests
+    # (not 2,592,000); one failure every 100 h that lasts 72 h means 0.72 failures in
+    # progress at once, far from the first order's "one at a time"
+    from capacity.analysis.summary import episode_notices
+    from capacity.study.episodes import MAX_FAILURE
+
+    assert MAX_FAILURE == 86400.0
+    data = {**SCENARIO, "failures": {"nodes": {"mtbf": "100h", "repair": "3d"}}}
+    est = episode_estimates(scenario_from_dict(data), episodes=3)
+    node = est["by_kind"]["node"]
+    assert node["episodes_capped"] == 3 and node["failure_cap_seconds"] == 86400.0
+    assert node["lost_requests_per_episode"]["mean"] == pytest.approx(864_000, rel=1e-3)
+    assert node["overlap"] == pytest.approx(72 / 100)
+    text = episode_notices(est)
+    assert len(text) == 2
+    assert text[0].startswith("3 of 3 node failure episodes lasted longer than 1 d")
+    assert text[1].startswith("node failures overlap: 0.72 are in progress at once")
+    # the reference scenario's 10 min repairs every 100 h: nothing to say
+    assert episode_notices(episode_estimates(scenario_from_dict(SCENARIO), episodes=3)) == []
