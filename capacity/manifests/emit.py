@@ -439,15 +439,13 @@ def write_manifests(scenario: Scenario, out_dir: str | Path,
                     alerts: AlertSettings | None = None) -> list[str]:
     """Write the folder whole or not at all; returns the relative paths written.
 
-    The tree is written into a temporary sibling folder, then swapped in with two renames.
+    The tree is written into a temporary sibling folder, then swapped in
+    (:func:`capacity.files.write_tree_atomically`, interrupts held off while it lands).
     An existing ``out_dir`` is replaced only if it holds nothing but files capacity wrote
     (raises :class:`~capacity.errors.CapacityError` otherwise), so stale files go too.
     """
-    import os
-    import shutil
-    import tempfile
-
     from capacity.errors import CapacityError
+    from capacity.files import write_tree_atomically
 
     texts = render_manifests(scenario, alerts)
     target = Path(out_dir)
@@ -459,28 +457,14 @@ def write_manifests(scenario: Scenario, out_dir: str | Path,
             raise CapacityError(
                 f"{target}: holds {foreign}, which capacity did not write; "
                 "choose an empty or new output folder")
-    parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    old = None
-    try:
+
+    def fill(tmp: Path) -> None:
         for rel, text in texts.items():
             f = tmp / rel
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(text, encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-            os.replace(target, old / "x")
-        os.replace(tmp, target)
-    except BaseException:
-        if old is not None and (old / "x").exists() and not target.exists():
-            os.replace(old / "x", target)
-        raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+
+    write_tree_atomically(target, fill)
     return list(texts)
 
 
