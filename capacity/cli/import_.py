@@ -6,8 +6,10 @@ not simulated is printed on stderr as one table, and kept as comments in the sce
 ``--all`` writes one scenario per Deployment into DIR, named ``<deployment>.yaml``
 (``<namespace>-<deployment>.yaml`` when one name is in several namespaces).
 
-Errors: every object the API server would reject is reported, one line each (file,
-object, field path in the manifest's spelling), exit status 2, nothing written.
+Errors: every problem of every object the API server would reject is reported, one line
+each (file, object, field path in the manifest's spelling), exit status 2, nothing
+written. An ``-o`` that cannot be written (an existing folder for a scenario file, a file
+for ``--all``'s folder, a read-only place) is one line before anything else is done.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from capacity.cli.output import write_file_atomically, write_files_atomically
+from capacity.cli.output import (
+    check_output_dir,
+    check_output_file,
+    write_file_atomically,
+    write_files_atomically,
+)
 from capacity.errors import ScenarioError
 from capacity.manifests.importer import (
     DEFAULT_KUBERNETES_VERSION,
@@ -80,12 +87,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # The output target first: a bad -o is one line, before any table or import.
     if args.all:
         if not args.out:
             raise ScenarioError("--all writes one scenario per Deployment: give the folder "
                                 "with -o DIR")
         if args.deployment or args.name:
             raise ScenarioError("--all imports every Deployment: drop --deployment and --name")
+        check_output_dir(args.out)
+    elif args.out:
+        check_output_file(args.out)
+    if args.all:
         results, skipped = import_all(args.paths, kubernetes_version=args.kubernetes_version,
                                       namespace=args.namespace)
         if not results:

@@ -146,9 +146,12 @@ def list_map_errors(raw: dict[str, Any], instance: Any, path: str = "") -> list[
             seen: set[tuple[Any, ...]] = set()
             for i, item in enumerate(instance):
                 if isinstance(item, dict):
-                    ident = tuple(item.get(k) for k in keys)
+                    # repr: a key given as a list or mapping (invalid, reported by the
+                    # schema) must not make the check itself fail (unhashable)
+                    ident = tuple(repr(item.get(k)) for k in keys)
                     if ident in seen:
-                        errors.append(f"{path}[{i}]: duplicate entry for keys {keys} = {list(ident)}")
+                        errors.append(f"{path}[{i}]: duplicate entry for keys {keys} = "
+                                      f"{[item.get(k) for k in keys]}")
                     seen.add(ident)
         for i, item in enumerate(instance):
             errors += list_map_errors(raw["items"], item, f"{path}[{i}]")

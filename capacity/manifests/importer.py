@@ -55,12 +55,22 @@ from capacity.manifests.kustomize import (
     kustomization_file,
     render_kustomization,
 )
+from capacity.scenario.loader import _check_nodes, _Loader, read_text_file
 from capacity.scenario.metrics import OBJECT_KINDS, OBJECT_METRICS, POD_METRICS
 
 
 def _list(value: Any) -> list[Any]:
     """``value`` if it is a list, else ``[]`` (a wrong shape is reported by validation)."""
     return value if isinstance(value, list) else []
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (NUL, ESC, newlines...) escaped as Python would, so
+    a kind, name or file name from a manifest cannot break a message, a table row or the
+    scenario's comments."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 IMPORTED_KINDS = ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget",
                   "ResourceQuota", "LimitRange", "VerticalPodAutoscaler")
@@ -89,6 +99,11 @@ KNOWN_SKIPPED: dict[str, str] = {
     "Kustomization": "kustomizations are rendered with kubectl kustomize",
 }
 _SUFFIXES = (".yaml", ".yml", ".json")
+#: ``kubectl get -o yaml`` of a large namespace is megabytes; a disk image is not a manifest.
+MAX_MANIFEST_BYTES = 256 * 1024**2
+#: Objects are a few dozen levels deep (a CRD's schema the most); PyYAML's composer
+#: recurses, so 3,000 nested lists would overflow the stack.
+MAX_MANIFEST_DEPTH = 128
 
 DEFAULT_KUBERNETES_VERSION = "1.33"
 DEFAULT_NAMESPACE = "default"
@@ -141,13 +156,14 @@ class Doc:
 
     @property
     def ref(self) -> str:
-        """``Kind/name``, as kubectl prints an object."""
-        return f"{self.kind}/{self.name}" if self.name else self.kind or "(no kind)"
+        """``Kind/name``, as kubectl prints an object (control characters escaped)."""
+        ref = f"{self.kind}/{self.name}" if self.name else self.kind or "(no kind)"
+        return printable(ref)
 
     @property
     def where(self) -> str:
         place = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{place} (kustomize {self.via})" if self.via else place
+        return printable(f"{place} (kustomize {self.via})" if self.via else place)
 
 
 @dataclass(frozen=True)
@@ -229,31 +245,55 @@ def _list_items(node: yaml.Node, data: dict[str, Any], shown: str, line: int) ->
 def read_documents(path: Path) -> list[Doc]:
     """Every object in a (multi-document) YAML or JSON file; ``*List`` objects are unpacked.
 
-    Raises ScenarioError naming the file and line for malformed YAML.
+    Raises ScenarioError naming the file (and line) for a file that is not UTF-8 text
+    (binary, UTF-16) or larger than :data:`MAX_MANIFEST_BYTES`, and for malformed YAML.
     """
     shown = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("not a text file (UTF-8 expected)", file=shown) from None
+    text = read_text_file(path, shown, "manifest file", max_bytes=MAX_MANIFEST_BYTES)
     return parse_documents(text, shown)
 
 
+def _check_depth(text: str, shown: str) -> None:
+    """Nesting deeper than :data:`MAX_MANIFEST_DEPTH`, from the event stream."""
+    depth = 0
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(ev, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_MANIFEST_DEPTH:
+                raise ScenarioError(f"YAML nested more than {MAX_MANIFEST_DEPTH} levels deep",
+                                    file=shown, line=ev.start_mark.line + 1)
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_documents(text: str, shown: str) -> list[Doc]:
-    """:func:`read_documents` on text already read; ``shown`` names it in messages."""
+    """:func:`read_documents` on text already read; ``shown`` names it in messages.
+
+    YAML nested more than :data:`MAX_MANIFEST_DEPTH` levels, and as for scenario files
+    (:mod:`capacity.scenario.loader`) a document whose aliases expand to more than
+    ``MAX_NODES`` values (kubectl refuses "excessive aliasing" too) and duplicate keys
+    (kubectl's YAML decoder refuses them: "mapping key already defined") are errors; an
+    integer too long to convert is a YAML error, not a crash.
+    """
     docs: list[Doc] = []
     try:
-        loader = yaml.SafeLoader(text)
+        _check_depth(text, shown)
+        loader = _Loader(text)
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise ScenarioError(f"not YAML: character U+{e.character:04X} is not allowed",
                             file=shown, line=line) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ScenarioError(f"YAML syntax error: {e.problem or e.context or 'invalid YAML'}",
+                            file=shown, line=mark.line + 1 if mark else None) from None
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover
                 continue
             line = node.start_mark.line + 1
+            _check_nodes(node, shown)
             data = loader.construct_document(node)
             if data is None:
                 continue
@@ -276,6 +316,8 @@ def parse_documents(text: str, shown: str) -> list[Doc]:
                             file=shown, line=line) from None
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks its other errors
         raise ScenarioError(f"YAML syntax error: {e}", file=shown) from None
+    except RecursionError:  # an alias that contains itself
+        raise ScenarioError("YAML refers to itself through an alias", file=shown) from None
     finally:
         loader.dispose()
     return docs
@@ -446,10 +488,14 @@ def _v2beta1_metric(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    """Label selector semantics (matchLabels AND matchExpressions); ``{}`` matches all."""
-    ml = selector.get("matchLabels") or {}
-    if not isinstance(ml, dict):
+    """Label selector semantics (matchLabels AND matchExpressions); ``{}`` matches all.
+
+    An invalid selector (``apivalidation.label_selector_problems``: a string for
+    ``values``, a list for a ``key``) matches nothing: the API server would not hold it.
+    """
+    if apivalidation.label_selector_problems(selector, "selector"):
         return False
+    ml = selector.get("matchLabels") or {}
     for k, v in ml.items():
         if labels.get(k) != v:
             return False
@@ -488,7 +534,9 @@ def _pod_labels(dep: Doc) -> dict[str, str]:
     tmpl, _, _ = _template(dep)
     meta = tmpl.get("metadata") if isinstance(tmpl.get("metadata"), dict) else {}
     labels = meta.get("labels")
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    # JSON null decodes to "" in a map[string]string
+    return {str(k): "" if v is None else str(v) for k, v in labels.items()} \
+        if isinstance(labels, dict) else {}
 
 
 def _has_cpu(container: dict[str, Any]) -> bool:
@@ -791,7 +839,13 @@ def _build(cat: _Catalog, dep: Doc, *, kubernetes_version: str, name: str | None
                 d.name == ref.get("name") and cat.ns(d) == cat.ns(v) for d in cat.deployments)):
             notes.append(Note(v.ref, v.where, _target_why(cat, v, ref, dep), "ignored"))
     pdb_doc = None
+    # A PDB of the namespace whose selector the API server would refuse: whether it
+    # selects the pods cannot be told, so it is validated (and reported) with the rest.
+    unclear = [p for p in cat.by_kind.get("PodDisruptionBudget", []) if cat.ns(p) == ns
+               and apivalidation.label_selector_problems(p.spec.get("selector"), "spec.selector")]
     for p in cat.by_kind.get("PodDisruptionBudget", []):
+        if p in unclear:
+            continue
         selects = cat.ns(p) == ns and _pdb_selects(p, pod_labels)
         if selects and pdb_doc is None:
             pdb_doc = p
@@ -818,7 +872,7 @@ def _build(cat: _Catalog, dep: Doc, *, kubernetes_version: str, name: str | None
                     notes.append(Note(d.ref, d.where, f"is in namespace {cat.ns(d)}, the "
                                       f"Deployment in {ns}", "ignored"))
     chosen = [d for d in (dep, hpa_doc, vpa_doc, pdb_doc, *policies.values()) if d is not None]
-    _validate(chosen, minor, notes)
+    _validate(chosen + unclear, minor, notes)
 
     _, pod, containers = _template(dep)
     if not containers:
@@ -1013,7 +1067,8 @@ def import_all(
         except ScenarioError as e:
             errors.append(e)
     if errors:
-        raise ManifestErrors(errors)
+        # one line per problem, however many Deployments share the object (a PDB, quota)
+        raise ManifestErrors(list({str(e): e for e in errors}.values()))
     return results, skipped
 
 
@@ -1048,7 +1103,7 @@ def notes_table(notes: list[Note], width: int | None = None) -> str:
     """
     rows: list[tuple[str, str, str]] = []
     for n in notes:
-        row = (n.subject, n.why, n.instead)
+        row = (printable(n.subject), printable(n.why), printable(n.instead))
         if row not in rows:
             rows.append(row)
     if not rows:
@@ -1082,7 +1137,7 @@ def scenario_yaml(result: ImportResult) -> str:
              "# [manifest] sections come from the files named; [assumption] sections are",
              "# defaults for what manifests do not say: replace them with your numbers."]
     for n in result.notes:
-        lines.append(f"# note: {n.subject} ({n.where}): {n.why} -> {n.instead}")
+        lines.append(printable(f"# note: {n.subject} ({n.where}): {n.why} -> {n.instead}"))
     lines.append("")
     for key in _ORDER:
         if key not in sc:
@@ -1101,7 +1156,8 @@ def scenario_yaml(result: ImportResult) -> str:
         lines.append(dump_yaml({key: value}).rstrip("\n"))
     for key in ("cluster", "failures", "pricing", "controllers"):
         lines.append(f"# [assumption] {key}: {result.assumptions[key]}")
-    return "\n".join(lines) + "\n"
+    # A comment is one line, whatever a name in it holds.
+    return "\n".join(printable(ln) if ln.startswith("#") else ln for ln in lines) + "\n"
 
 
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "IMPORTED_KINDS", "KNOWN_SKIPPED", "Doc",
