@@ -861,8 +861,10 @@ class HorizontalController:
                          self._down_window(down) if down is not None
                          else self.downscale_stabilisation_window)
         cutoff = now - window
-        return all(r.recommendation == current
-                   for r in self.recommendations.get(key, ()) if r.timestamp >= cutoff)
+        for r, ts in self.recommendations.get(key, ()):
+            if ts >= cutoff and r != current:
+                return False
+        return True
 
     def replace_recommendations(self, key: str, value: int, timestamp: float) -> None:
         """Not upstream: the recommendations of skipped syncs at a fixed point (see
@@ -980,9 +982,8 @@ class HorizontalController:
         recs = self.recommendations.get(args.key)
         if recs is None:
             recs = self.recommendations[args.key] = []
-        for i, rec in enumerate(recs):
-            ts = rec.timestamp
-            r = rec.recommendation
+        # Unpacked, not read by attribute: this loop runs over the whole log on every sync.
+        for i, (r, ts) in enumerate(recs):
             if ts > up_cutoff and r < up_rec:
                 up_rec = r
             if ts > down_cutoff and r > down_rec:
@@ -1128,8 +1129,6 @@ class HorizontalController:
         replicas) skip recomputing it: when the key equals the previous call's for this
         HPA, that result is reused. Stabilization and rate limits always run.
         """
-        if namespace is None:
-            namespace = key.split("/", 1)[0] if "/" in key else "default"
         conditions: dict[str, Condition] = {
             ABLE_TO_SCALE: (ABLE_TO_SCALE, TRUE, "SucceededGetScale", _MSG_GET_SCALE)
         }
@@ -1163,6 +1162,8 @@ class HorizontalController:
                 conditions.update(memo_conditions)
                 events.extend(memo_events)
             else:
+                if namespace is None:
+                    namespace = key.split("/", 1)[0] if "/" in key else "default"
                 before = len(events)
                 cond_before = dict(conditions)
                 computed = self.compute_replicas_for_metrics(

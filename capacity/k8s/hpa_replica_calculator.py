@@ -387,12 +387,16 @@ class ReplicaCalculator:
                     request = 0
                     last_containers = last_inits = None
             name = pod.name
-            if _ignored(pod, ignore_succeeded):
+            phase = pod.phase
+            # _ignored(pod, ignore_succeeded), inlined: this loop runs per pod per metric on
+            # every sync.
+            if pod.deletion_timestamp is not None or phase == POD_FAILED or (
+                    ignore_succeeded and phase == POD_SUCCEEDED):
                 if name in metrics:
                     removed += 1
                 continue
             metric = get_metric(name)
-            if pod.phase == POD_PENDING:
+            if phase == POD_PENDING:
                 if metric is not None:
                     removed += 1
                 if unready is None:

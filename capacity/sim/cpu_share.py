@@ -101,21 +101,36 @@ class CpuShares:
         one split per distinct (node shape, pods, starting pods' use), cached.
         """
         cl = self.cluster
-        if cl is None or not self.srv.classes:
+        classes = self.srv.classes
+        if cl is None or not classes:
             return
+        # Called on every load step (10k times a simulated week): locals instead of
+        # attribute lookups, one pass over a node's pods for both counts (the same sums in
+        # the same order as before).
         u = self._predicted_use(None, self._per_endpoint_rate())
         by_node: dict[str, list[SimPod]] = {}
-        for c in self.srv.classes:
+        for c in classes:
             for q in c.pods:
-                by_node.setdefault(q.node, []).append(q)  # type: ignore[arg-type]
+                group = by_node.get(q.node)  # type: ignore[arg-type]
+                if group is None:
+                    by_node[q.node] = [q]  # type: ignore[index]
+                else:
+                    group.append(q)
         moves: list[tuple[SimPod, float]] = []
         cache = self._cores_cache
+        nodes = cl.nodes
         for node, pods in by_node.items():
-            sn = cl.nodes.get(node)
+            sn = nodes.get(node)
             if sn is None:
                 continue
-            n = sum(1 for q in sn.pods if q.mode == SERVING)
-            idle = sum(q.rate for q in sn.pods if q.mode == IDLE)
+            n = 0
+            idle = 0  # an int while no pod idles, as sum() gave
+            for q in sn.pods:
+                mode = q.mode
+                if mode == SERVING:
+                    n += 1
+                elif mode == IDLE:
+                    idle += q.rate
             key = (sn.pool, sn.node.allocatable.get("cpu", 0), idle, n, u)
             cores = cache.get(key)
             if cores is None:

@@ -78,26 +78,45 @@ class HpaLoop:
             yield env.timeout(self.sync_period)
 
     def sample_row(self) -> None:
+        # Called on every sync (40k times a simulated week): attributes are read once and the
+        # serving model's sums are inlined, with the same operations in the same order as
+        # ServingModel.inflight_total and inflight_of (bit-identical rows).
         rec = self.rec
         n = self.spec_replicas
-        if (n < rec.replicas_min or n > rec.replicas_max) and self.env.now >= self.warmup:
+        now = self.env.now
+        if (n < rec.replicas_min or n > rec.replicas_max) and now >= self.warmup:
             rec.see_replicas(n)
         if not rec.record:
             return
+        srv = self.srv
+        p = srv.p
+        rate_cap = p.rate_cap
+        fixed = p.fixed
+        capacity = 0
+        inflight = 0
+        for c in srv.classes:
+            mu = c.mu
+            capacity += c.n * (rate_cap if rate_cap < mu else mu)  # min(mu, rate_cap)
+            if c.fluid:
+                inflight += c.n * ((c.B + c.slope * (now - c.t_b)) + c.accepted * fixed)
+            else:
+                inflight += c.n * c.inflight
+        rate = self.rate
+        cluster = self.cluster
         rec.row((
-            self.env.now,
-            self.rate,
+            now,
+            rate,
             self.served_rate,
             self.last_desired,
-            self.spec_replicas,
+            n,
             self.n_alive,
             self.n_pending,
             self.last_util,
             self.last_mem_util,
-            self.cluster.nodes_ready if self.cluster is not None else math.nan,
+            cluster.nodes_ready if cluster is not None else math.nan,
             self.cost_rate * 3600.0,
             self.n_ep,
-            sum(c.n * min(c.mu, self.srv.p.rate_cap) for c in self.srv.classes),
-            self.srv.inflight_total(self.env.now),
-            self.errors_cum + (self.rate - self.served_rate) * (self.env.now - self.last_t),
+            capacity,
+            inflight,
+            self.errors_cum + (rate - self.served_rate) * (now - self.last_t),
         ))

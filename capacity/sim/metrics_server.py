@@ -42,7 +42,10 @@ class MetricsServer:
         # working set in milli-bytes, as the metrics API's quantity gives it
         mv_idle = int(self.wl.base_memory) * 1000
         dt_last = t - self.last_t
-        srv = self.srv
+        sp = self.srv.p
+        # ServingModel.memory_at of a fluid class, inlined (one scrape per sync): the same
+        # operations in the same order, so the same bits.
+        base_memory, per_inflight, fixed = sp.base_memory, sp.memory_per_inflight, sp.fixed
         rebuild = self.metrics_dirty
         changed = False
         for p in self.pods:
@@ -55,7 +58,11 @@ class MetricsServer:
             if mode == SERVING:
                 k = p.cls
                 c = p.cum + (k.S + k.cpu * dt_last) - p.s0
-                mv = int(srv.memory_at(k, t)) * 1000
+                if k.fluid:
+                    mv = int(base_memory + per_inflight
+                             * ((k.B + k.slope * (t - k.t_b)) + k.accepted * fixed)) * 1000
+                else:
+                    mv = int(k.mem) * 1000
             else:
                 c = p.cum + p.rate * (t - p.t0)
                 mv = mv_idle

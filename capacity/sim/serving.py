@@ -293,51 +293,70 @@ class ServingModel:
         """New offered ``rate`` (requests/s) over ``n_ep`` endpoints (dead ones included):
         re-derive every class's arrival rate, regime and per-pod rates at ``now``."""
         p = self.p
-        live = sum(c.n for c in self.classes)
-        if n_ep <= 0 or live == 0:
-            per = {id(c): 0.0 for c in self.classes}
-        elif p.balancing == "leastRequest":
+        classes = self.classes
+        live = 0
+        for c in classes:
+            live += c.n
+        rate_cap = p.rate_cap
+        capacity_n = p.capacity_n
+        set_rate = self._set_rate
+        if n_ep > 0 and live != 0 and p.balancing == "leastRequest":
             # Dead endpoints get no new requests (their in-flight count only grows);
             # live ones in proportion to their service capacity.
             caps = {id(c): min(qm.service_capacity(p.work, c.cores, p.concurrency), p.rate_cap)
-                    for c in self.classes}
-            tot = sum(caps[id(c)] * c.n for c in self.classes)
+                    for c in classes}
+            tot = sum(caps[id(c)] * c.n for c in classes)
             if tot == INF or tot <= 0:
-                per = {id(c): rate / live for c in self.classes}
+                per = {id(c): rate / live for c in classes}
             else:
-                per = {id(c): rate * caps[id(c)] / tot for c in self.classes}
+                per = {id(c): rate * caps[id(c)] / tot for c in classes}
+            for c in classes:
+                set_rate(c, per[id(c)], now, capacity_n)
         else:
-            per = {id(c): rate / n_ep for c in self.classes}
+            # Every class gets the same share (called on every load step: no per-class map).
+            lam = 0.0 if (n_ep <= 0 or live == 0) else rate / n_ep
+            for c in classes:
+                set_rate(c, lam, now, capacity_n)
         full = rate == 0.0 or (n_ep > 0 and live == n_ep)
-        for c in self.classes:
-            self._set_rate(c, per[id(c)], now)
-            # Capacity covers the load when no pod is overloaded (a full queue's rare
-            # rejections at a load below capacity are a queue-sizing matter, not capacity).
-            if c.fluid or min(c.lam, self.p.rate_cap) >= c.mu or c.lam > self.p.rate_cap:
-                full = False
+        if full:
+            for c in classes:
+                # Capacity covers the load when no pod is overloaded (a full queue's rare
+                # rejections at a load below capacity are a queue-sizing matter, not
+                # capacity).
+                lam = c.lam
+                if c.fluid or min(lam, rate_cap) >= c.mu or lam > rate_cap:
+                    full = False
+                    break
         self.full = full
         self._merge_steady()
 
-    def _set_rate(self, c: PodClass, lam: float, now: float) -> None:
+    def _set_rate(self, c: PodClass, lam: float, now: float,
+                  capacity_n: float | None = None) -> None:
         """Arrival rate ``lam`` per pod from ``now``: pick the regime and the rates.
 
         A stationary state exists below capacity, or at any load with a finite queue. The
         class is steady when it is at (or, below capacity, heading to) that state; else
         fluid: its backlog ``B`` moves at ``accepted - capacity`` towards the stationary
         mean (``target``), or grows without end (overload with an unbounded queue).
+        ``capacity_n`` is ``p.capacity_n`` when the caller has it at hand.
         """
         p = self.p
+        if capacity_n is None:
+            capacity_n = p.capacity_n
         capped = min(lam, p.rate_cap)
         limit_rej = lam - capped  # the rate limiter refuses these at once
         c.lam = lam
-        c.m = min(p.concurrency, c.cores)
-        c.mu = INF if c.m == INF else (c.m / p.work if c.m > 0 else 0.0)
-        below = capped < c.mu
-        if c.mu == 0 and p.capacity_n != INF:  # no CPU for requests: a full queue refuses all
-            st = qm.QueueState(capped, 0.0, 1.0, 0.0, 0.0, 1.0, p.capacity_n, 0.0)
+        m = c.m = min(p.concurrency, c.cores)
+        mu = c.mu = INF if m == INF else (m / p.work if m > 0 else 0.0)
+        below = capped < mu
+        if mu == 0 and capacity_n != INF:  # no CPU for requests: a full queue refuses all
+            st = qm.QueueState(capped, 0.0, 1.0, 0.0, 0.0, 1.0, capacity_n, 0.0)
+        elif below or (capacity_n != INF and mu > 0):
+            st = self._cache.get((capped, c.cores))
+            if st is None:
+                st = self._steady(c, capped)
         else:
-            st = (self._steady(c, capped) if (below or (p.capacity_n != INF and c.mu > 0))
-                  else None)
+            st = None
         target = st.in_system if st is not None else INF
         if c.fluid:
             b = max(c.backlog(now), 0.0)
@@ -349,33 +368,35 @@ class ServingModel:
         elif not below:
             # A finite queue at or above capacity: steady once filled (at exactly capacity
             # it fills by chance, not by drift: steady at once).
-            steady = b >= target - eps or capped <= c.mu or \
-                (target - b) / (capped - c.mu) < _SETTLE
+            steady = b >= target - eps or capped <= mu or \
+                (target - b) / (capped - mu) < _SETTLE
         else:
             # Below capacity: steady unless a backlog well above the new stationary mean
             # has to drain first (a drain shorter than _SETTLE is below the model's grain).
-            steady = b <= target + eps or (b - target) / (c.mu - capped) < _SETTLE
+            steady = b <= target + eps or (b - target) / (mu - capped) < _SETTLE
         if steady:
+            assert st is not None
             c.fluid = False
             c.state = st
-            c.accepted = st.accepted
-            c.rejected = capped - st.accepted + limit_rej
+            accepted = c.accepted = st.accepted
+            c.rejected = capped - accepted + limit_rej
             busy = st.busy_cores
-            c.inflight = st.in_system + st.accepted * p.fixed
+            in_system = st.in_system
+            inflight = c.inflight = in_system + accepted * p.fixed
             c.slope = 0.0
-            c.B, c.t_b = st.in_system, now
+            c.B, c.t_b = in_system, now
         else:
             c.fluid = True
             c.B, c.t_b = b, now
             c.accepted = capped
             c.rejected = limit_rej
-            c.slope = capped - c.mu
+            c.slope = capped - mu
             c.target = target
-            busy = c.m
-            c.inflight = c.B + c.accepted * p.fixed  # at t_b; moves with the backlog
+            busy = m
+            inflight = c.inflight = b + capped * p.fixed  # at t_b; moves with the backlog
             c.state = None
         c.cpu = p.base_cpu + busy
-        c.mem = p.base_memory + p.memory_per_inflight * c.inflight
+        c.mem = p.base_memory + p.memory_per_inflight * inflight
 
     def _steady(self, c: PodClass, lam: float) -> qm.QueueState:
         key = (lam, c.cores)
