@@ -20,7 +20,9 @@ the API server would accept it). Three layers, in the order the API server appli
    labels (``ValidateDeploymentSpec``); HPA ``minReplicas >= 1`` (0 needs the alpha gate
    HPAScaleToZero), ``maxReplicas >= minReplicas``, behavior periods and windows in range
    (``validateHorizontalPodAutoscalerSpec``); a PDB sets at most one of ``minAvailable``
-   and ``maxUnavailable`` (``ValidatePodDisruptionBudgetSpec``).
+   and ``maxUnavailable`` (``ValidatePodDisruptionBudgetSpec``); those two and a rolling
+   update's ``maxSurge``/``maxUnavailable`` are integers >= 0 or percentages, at most
+   100% but for ``maxSurge`` (``ValidatePositiveIntOrPercent``, ``IsNotMoreThan100Percent``).
 4. Object metadata and label selectors, as apimachinery validates them:
    ``metadata.name`` required and a DNS subdomain, ``metadata.namespace`` a DNS label
    (``ValidateObjectMeta``, ``k8s.io/apimachinery/pkg/api/validation/objectmeta.go``);
@@ -379,6 +381,30 @@ def metadata_problems(obj: dict[str, Any]) -> list[Problem]:
     return out
 
 
+_PERCENT = re.compile(r"[0-9]+%")
+
+
+def int_or_percent_problems(value: Any, path: str, at_most_100: bool = True) -> list[Problem]:
+    """``ValidatePositiveIntOrPercent`` and ``IsNotMoreThan100Percent``
+    (``pkg/apis/apps/validation``, ``pkg/apis/policy/validation``): an integer >= 0 or a
+    percentage string (up to 100% unless ``at_most_100`` is False: a Deployment's
+    ``maxSurge``)."""
+    if value is None:
+        return []
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return [Problem(path, "must be an integer or a percentage string", value, True)]
+    if isinstance(value, str):
+        if not _PERCENT.fullmatch(value):
+            return [Problem(path, "a valid percent string must be a numeric string followed "
+                            "by an ending '%' (e.g. '1%',  or '93%')", value, True)]
+        if at_most_100 and int(value[:-1]) > 100:
+            return [Problem(path, "must not be greater than 100%", value, True)]
+        return []
+    if value < 0:
+        return [Problem(path, "must be greater than or equal to 0", value, True)]
+    return []
+
+
 def _resource_problems(c: dict[str, Any], path: str) -> list[Problem]:
     res = c.get("resources")
     if not isinstance(res, dict):
@@ -433,6 +459,12 @@ def deployment_problems(obj: dict[str, Any]) -> list[Problem]:
         elif not label_problems and not _selector_matches(sel, labels):
             out.append(Problem("spec.template.metadata.labels",
                                "`selector` does not match template `labels`", labels, True))
+    strategy = spec.get("strategy") if isinstance(spec.get("strategy"), dict) else {}
+    rolling = strategy.get("rollingUpdate") if isinstance(strategy.get("rollingUpdate"), dict) \
+        else {}
+    for key in ("maxSurge", "maxUnavailable"):
+        out += int_or_percent_problems(rolling.get(key), f"spec.strategy.rollingUpdate.{key}",
+                                       at_most_100=key == "maxUnavailable")
     pod = tmpl.get("spec") if isinstance(tmpl.get("spec"), dict) else {}
     for field in ("initContainers", "containers"):
         for i, c in enumerate(_list(pod.get(field))):
@@ -504,6 +536,8 @@ def pdb_problems(obj: dict[str, Any]) -> list[Problem]:
     maxUnavailable."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     out = label_selector_problems(spec.get("selector"), "spec.selector")
+    for key in ("minAvailable", "maxUnavailable"):
+        out += int_or_percent_problems(spec.get(key), f"spec.{key}")
     if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
         out.append(Problem("spec", "minAvailable and maxUnavailable cannot be both set"))
     return out

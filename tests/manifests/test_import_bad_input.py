@@ -348,3 +348,23 @@ def test_files_that_are_not_utf8_text(tmp_path, capsys, raw, error):
     rc = main(["import", str(tmp_path / "m.yaml")])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and error in err, err
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    ("minAvailable: 1", 'minAvailable: "\\t"', "PodDisruptionBudget/web: spec.minAvailable: a "
+     "valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  "
+     "or '93%'), got '\\t'"),
+    ("minAvailable: 1", "minAvailable: 120%", "PodDisruptionBudget/web: spec.minAvailable: "
+     "must not be greater than 100%, got '120%'"),
+    ("minAvailable: 1", "maxUnavailable: -1", "PodDisruptionBudget/web: spec.maxUnavailable: "
+     "must be greater than or equal to 0, got -1"),
+])
+def test_int_or_percent_as_the_api_server_checks_it(tmp_path, capsys, old, new, error):
+    assert _refused(tmp_path, capsys, DEPLOYMENT + PDB.replace(old, new)) == [error]
+
+
+def test_max_surge_may_exceed_100_percent(tmp_path, capsys):
+    text = DEPLOYMENT.replace("  selector:", "  strategy: {rollingUpdate: {maxSurge: 200%}}\n"
+                                            "  selector:")
+    rc, _, err = _import(tmp_path, capsys, text)
+    assert rc == 0, err
