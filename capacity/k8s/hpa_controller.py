@@ -374,6 +374,9 @@ def calculate_scale_down_limit_with_behaviors(
     return result
 
 
+_READY_FOR_NEW_SCALE: Condition = (ABLE_TO_SCALE, TRUE, "ReadyForNewScale", _MSG_READY)
+
+
 def _set(conditions: dict[str, Condition], ctype: str, status: str, reason: str, msg: str) -> None:
     """``setCondition``: one condition per type; a later call replaces the earlier one."""
     conditions[ctype] = (ctype, status, reason, msg)
@@ -956,12 +959,14 @@ class HorizontalController:
         )
         stabilized, reason, message = self.stabilize_recommendation_with_behaviors(arg, now)
         arg.desired_replicas = stabilized
+        # _set inlined (this runs on every sync)
         if stabilized != prenormalized_desired_replicas:
-            _set(conditions, ABLE_TO_SCALE, TRUE, reason, message)
+            conditions[ABLE_TO_SCALE] = (ABLE_TO_SCALE, TRUE, reason, message)
         else:
-            _set(conditions, ABLE_TO_SCALE, TRUE, "ReadyForNewScale", _MSG_READY)
+            conditions[ABLE_TO_SCALE] = _READY_FOR_NEW_SCALE
         desired, reason, message = self.convert_desired_replicas_with_behavior_rate(arg, now)
-        _set(conditions, SCALING_LIMITED, FALSE if desired == stabilized else TRUE, reason, message)
+        conditions[SCALING_LIMITED] = (SCALING_LIMITED, FALSE if desired == stabilized else TRUE,
+                                       reason, message)
         return desired
 
     def stabilize_recommendation_with_behaviors(

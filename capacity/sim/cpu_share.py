@@ -19,10 +19,20 @@ def waterfill(capacity: float, demands: list[float], weights: list[float]) -> li
     out = [0.0] * len(demands)
     active = [i for i, d in enumerate(demands) if d > 0]
     left = capacity
+    # Plain loops, not comprehensions and generators (called on every load step); the sums
+    # run in the same order, so the shares are the same to the bit.
     while active and left > 0:
-        wsum = sum(weights[i] for i in active)
+        wsum = 0
+        for i in active:
+            wsum += weights[i]
         level = left / wsum
-        done = [i for i in active if demands[i] <= level * weights[i]]
+        done = []
+        rest = []
+        for i in active:
+            if demands[i] <= level * weights[i]:
+                done.append(i)
+            else:
+                rest.append(i)
         if not done:
             for i in active:
                 out[i] = level * weights[i]
@@ -30,7 +40,7 @@ def waterfill(capacity: float, demands: list[float], weights: list[float]) -> li
         for i in done:
             out[i] = demands[i]
             left -= demands[i]
-        active = [i for i in active if i not in done]
+        active = rest
     return out
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from capacity.k8s.hpa_controller import MetricStatus
+
 
 class HpaLoop:
     """The hpa loop part of :class:`capacity.sim.engine.Model` (a mixin: it
@@ -18,14 +20,21 @@ class HpaLoop:
         yield env.timeout(offset)
         ctl = self.controller
         reconcile = ctl.reconcile_autoscaler
-        nan = math.nan
         last_statuses: object = None
         # At a fixed point (the proposal and every recommendation a window can see equal
         # spec.replicas) a sync with unchanged inputs decides the same again: skip it and
         # hand the controller the last skipped sync's recommendation before the next real
         # one (HorizontalController.at_fixed_point). Exact; tested against the slow path.
-        fixed_key: object = None
+        fixed_key: tuple[int, int, int, int] | None = None
         skipped_at: float | None = None
+        # At a fixed point, a sync whose metric values changed (and nothing else) only needs
+        # the new proposal: when it still equals spec.replicas, normalisation decides
+        # spec.replicas again (every recommendation a window sees is that value too), so
+        # the sync is taken as skipped, with the new metric statuses. Custom metrics take
+        # the full path (their client is not assumed free of side effects).
+        hpa_key = self.hpa_key
+        namespace = hpa_key.split("/", 1)[0] if "/" in hpa_key else "default"
+        compute = ctl.compute_replicas_for_metrics
         while True:
             now = env.now
             # Only the scrapes due by now; the integrals catch up at the next state change.
@@ -41,6 +50,22 @@ class HpaLoop:
                     self.sample_row()
                     yield env.timeout(self.sync_period)
                     continue
+                if (fixed_key is not None and key is not None and key[0] == fixed_key[0]
+                        and self.metrics_client is None):
+                    events: list[tuple[str, str, str]] = []
+                    proposal, _, statuses, _, err = compute(
+                        spec, self.spec_replicas, self.k8s_pods, self.get_metrics, now, {},
+                        events, None, selector=self.wl.labels, namespace=namespace)
+                    if (err is None and not events and proposal == self.spec_replicas
+                            and ctl.at_fixed_point(hpa_key, spec, self.spec_replicas, now)):
+                        skipped_at = now
+                        fixed_key = key
+                        self.last_desired = self.spec_replicas
+                        self._see_statuses(statuses)
+                        last_statuses = statuses
+                        self.sample_row()
+                        yield env.timeout(self.sync_period)
+                        continue
                 if skipped_at is not None:
                     ctl.replace_recommendations(self.hpa_key, self.spec_replicas, skipped_at)
                     skipped_at = None
@@ -58,15 +83,7 @@ class HpaLoop:
                 statuses = res.metric_statuses
                 if statuses is not last_statuses:  # a reused computation reuses its list
                     last_statuses = statuses
-                    cpu = mem = nan
-                    for st in statuses:
-                        if st is not None and st.average_utilization is not None and not st.container:
-                            if st.name == "cpu":
-                                cpu = float(st.average_utilization)
-                            elif st.name == "memory":
-                                mem = float(st.average_utilization)
-                    self.last_util = cpu
-                    self.last_mem_util = mem
+                    self._see_statuses(statuses)
                 if res.event is not None:
                     etype, reason, message = res.event
                     self.rec.event(now, reason, "HorizontalPodAutoscaler", self.hpa_name, message, etype)
@@ -76,6 +93,18 @@ class HpaLoop:
                 self.last_desired = self.spec_replicas
             self.sample_row()
             yield env.timeout(self.sync_period)
+
+    def _see_statuses(self, statuses: list[MetricStatus | None]) -> None:
+        """The CPU and memory utilisation of the timeseries, from the metric statuses."""
+        cpu = mem = math.nan
+        for st in statuses:
+            if st is not None and st.average_utilization is not None and not st.container:
+                if st.name == "cpu":
+                    cpu = float(st.average_utilization)
+                elif st.name == "memory":
+                    mem = float(st.average_utilization)
+        self.last_util = cpu
+        self.last_mem_util = mem
 
     def sample_row(self) -> None:
         # Called on every sync (40k times a simulated week): attributes are read once and the

@@ -48,6 +48,8 @@ class MetricsServer:
         base_memory, per_inflight, fixed = sp.base_memory, sp.memory_per_inflight, sp.fixed
         rebuild = self.metrics_dirty
         changed = False
+        last_k = None
+        last_mv = 0
         for p in self.pods:
             mode = p.mode
             if mode == OFF:
@@ -58,11 +60,14 @@ class MetricsServer:
             if mode == SERVING:
                 k = p.cls
                 c = p.cum + (k.S + k.cpu * dt_last) - p.s0
-                if k.fluid:
-                    mv = int(base_memory + per_inflight
-                             * ((k.B + k.slope * (t - k.t_b)) + k.accepted * fixed)) * 1000
-                else:
-                    mv = int(k.mem) * 1000
+                if k is not last_k:  # the pods of one class have the same memory
+                    last_k = k
+                    if k.fluid:
+                        last_mv = int(base_memory + per_inflight
+                                      * ((k.B + k.slope * (t - k.t_b)) + k.accepted * fixed)) * 1000
+                    else:
+                        last_mv = int(k.mem) * 1000
+                mv = last_mv
             else:
                 c = p.cum + p.rate * (t - p.t0)
                 mv = mv_idle
