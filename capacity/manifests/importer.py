@@ -55,7 +55,7 @@ from capacity.manifests.kustomize import (
     kustomization_file,
     render_kustomization,
 )
-from capacity.scenario.loader import _check_nodes, _Loader, read_text_file
+from capacity.scenario.loader import ScenarioYamlLoader, check_yaml_nodes, read_text_file
 from capacity.scenario.metrics import OBJECT_KINDS, OBJECT_METRICS, POD_METRICS
 
 
@@ -278,7 +278,7 @@ def parse_documents(text: str, shown: str) -> list[Doc]:
     docs: list[Doc] = []
     try:
         _check_depth(text, shown)
-        loader = _Loader(text)
+        loader = ScenarioYamlLoader(text)
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise ScenarioError(f"not YAML: character U+{e.character:04X} is not allowed",
@@ -293,7 +293,7 @@ def parse_documents(text: str, shown: str) -> list[Doc]:
             if node is None:  # pragma: no cover
                 continue
             line = node.start_mark.line + 1
-            _check_nodes(node, shown)
+            check_yaml_nodes(node, shown)
             data = loader.construct_document(node)
             if data is None:
                 continue

@@ -74,7 +74,7 @@ def read_text_file(path: Path, shown: str, what: str = "file",
     return text.removeprefix("\ufeff")
 
 
-class _Loader(yaml.SafeLoader):
+class ScenarioYamlLoader(yaml.SafeLoader):
     """SafeLoader that keeps a malformed date or an oversized integer as the string it is.
 
     PyYAML turns ``2026-13-45T99:00:00`` into a ``datetime`` and fails with a bare
@@ -95,8 +95,8 @@ class _Loader(yaml.SafeLoader):
                 None, None, "integer with too many digits", node.start_mark) from None
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+ScenarioYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", ScenarioYamlLoader.construct_yaml_timestamp)
+ScenarioYamlLoader.add_constructor("tag:yaml.org,2002:int", ScenarioYamlLoader.construct_yaml_int)
 
 
 def _check_depth(text: str, shown: str) -> None:
@@ -113,7 +113,7 @@ def _check_depth(text: str, shown: str) -> None:
             depth -= 1
 
 
-def _check_nodes(root: yaml.Node, shown: str) -> None:
+def check_yaml_nodes(root: yaml.Node, shown: str) -> None:
     """Duplicate keys (naming both lines) and documents that explode through aliases."""
     expanded: dict[int, int] = {}
 
@@ -177,12 +177,12 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, yaml.Node | None]:
     """Data and node tree of one YAML document, with the limits and duplicate-key rule."""
     try:
         _check_depth(text, shown)
-        loader = _Loader(text)
+        loader = ScenarioYamlLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None, None
-            _check_nodes(node, shown)
+            check_yaml_nodes(node, shown)
             data = loader.construct_document(node)
         finally:
             loader.dispose()
