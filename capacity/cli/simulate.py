@@ -254,8 +254,11 @@ def _money(c: dict[str, Any], key: str) -> str:
 
 def csv_frame(df: Any, start_time: str | None) -> Any:
     """``df`` as the CSV files hold it: ``time`` (seconds since the start) to the
-    millisecond, then ``clock``, the wall-clock time of the row: ISO 8601 from
-    ``simulation.startTime``, else the weekday and time of day from a Monday 00:00."""
+    millisecond, and a last column ``clock``, the wall-clock time of the row: ISO 8601 from
+    ``simulation.startTime``, else the day of the run, weekday and time from a Monday 00:00
+    (``day 1 Mon 00:00:14``)."""
+    import datetime as dt
+
     import pandas as pd
 
     out = df.copy()
@@ -264,16 +267,26 @@ def csv_frame(df: Any, start_time: str | None) -> Any:
     out["time"] = out["time"].astype(float).round(3)
     delta = pd.to_timedelta(out["time"], unit="s")
     if start_time:
-        stamp = pd.Timestamp(start_time)
+        # the model validated it with datetime.fromisoformat, which reads more forms
+        # (week dates, offsets with seconds) than pandas' own parser
+        stamp = pd.Timestamp(dt.datetime.fromisoformat(start_time))
         fmt = "%Y-%m-%dT%H:%M:%S.%f" + ("%z" if stamp.tzinfo is not None else "")
         # %f is microseconds; the times are whole milliseconds, so three digits suffice
         text = (stamp + delta).dt.strftime(fmt)
         clock = (text.str.replace(r"(\.\d{3})\d{3}", r"\1", regex=True)
-                 .str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True))  # +01:00
+                 .str.replace(r"([+-]\d{2})(\d{2})(\d{2})?$", _iso_offset, regex=True))
+
     else:
-        clock = (pd.Timestamp("2024-01-01") + delta).dt.strftime("%a %H:%M:%S")  # a Monday
-    out.insert(out.columns.get_loc("time") + 1, "clock", clock)
+        day = (out["time"] // 86400).astype(int) + 1
+        clock = ("day " + day.astype(str) + " "
+                 + (pd.Timestamp("2024-01-01") + delta).dt.strftime("%a %H:%M:%S"))  # a Monday
+    out["clock"] = clock
     return out
+
+
+def _iso_offset(m: Any) -> str:
+    """``+0100`` as ``+01:00`` (and ``+054530`` as ``+05:45:30``), as ISO 8601 writes it."""
+    return f"{m[1]}:{m[2]}" + (f":{m[3]}" if m[3] else "")
 
 
 def write_outputs(result: SimulationResult, out: Path) -> None:

@@ -203,9 +203,12 @@ def _start_time(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date and time such as 2026-01-05T00:00:00")
     try:
-        _dt.datetime.fromisoformat(value)
+        when = _dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("must be an ISO 8601 date and time such as 2026-01-05T00:00:00") from None
+    # far beyond any plan, and inside what the time-series files can write (pandas' range)
+    if not 1900 <= when.year <= 2200:
+        raise ValueError("must be a date from the year 1900 to 2200")
     return value
 
 

@@ -72,13 +72,20 @@ def test_out_writes_three_files(tmp_path):
     # one row per HPA sync: 6 h / 15 s
     assert len(ts) == 6 * 3600 // 15
     ev = pd.read_csv(out / "events.csv")
-    assert list(ev.columns[:7]) == ["run", "time", "clock", "reason", "kind", "name", "message"]
-    # time in seconds to the millisecond, and the wall clock beside it (peak.yaml has no
-    # startTime: weekday and time from a Monday 00:00); the first HPA sync is in the first 15 s
-    text = (out / "timeseries.csv").read_text().splitlines()[1].split(",")
-    assert len(text[1].split(".")[-1]) <= 3 and 0 < float(text[1]) <= 15
-    assert text[2] == f"Mon 00:00:{int(float(text[1])):02d}"
-    assert all(len(c.replace(".", "").lstrip("0")) <= 12 for c in text[3:])  # no 15-digit floats
+    # DESIGN §5's columns first, in its order; the wall clock is added last
+    assert list(ev.columns[:6]) == ["run", "time", "reason", "kind", "name", "message"]
+    assert ev.columns[-1] == "clock" and ts.columns[-1] == "clock"
+    # time in seconds to the millisecond; peak.yaml has no startTime, so the clock is the
+    # day of the run, weekday and time from a Monday 00:00; the first sync is in the first 15 s
+    t0 = ts["time"].iloc[0]
+    assert 0 < t0 <= 15 and ts["clock"].iloc[0] == f"day 1 Mon 00:00:{int(t0):02d}"
+    assert (ts["time"] == ts["time"].round(3)).all()
+    last = ts.iloc[-1]  # 6 h in: still day 1
+    assert last["clock"] == f"day 1 Mon {int(last['time']) // 3600:02d}:" \
+        f"{int(last['time']) % 3600 // 60:02d}:{int(last['time']) % 60:02d}"
+    # every other float is written with at most 12 significant digits
+    floats = ts.drop(columns=["clock"]).select_dtypes("float").to_numpy().ravel()
+    assert all(float(f"{x:.12g}") == x for x in floats)
 
 
 def test_csv_clock_follows_the_start_time(tmp_path):
@@ -151,3 +158,31 @@ def test_bad_flags(flag):
     res = cli("simulate", "scenarios/peak.yaml", flag, "0")
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("start", "first"), [
+    # every form datetime.fromisoformat reads (the model's check), also those pandas does not
+    ("2026-W02-1", "2026-01-05T00:00:14.094"),  # ISO week date: Monday of week 2
+    ("2026-01-05T00:00:00+05:45:30", "2026-01-05T00:00:14.094+05:45:30"),
+    ("2026-01-05T00:00:00Z", "2026-01-05T00:00:14.094+00:00"),
+    ("2026-01-05", "2026-01-05T00:00:14.094"),
+    (None, "day 1 Mon 00:00:14"),
+])
+def test_csv_clock_of_every_start_time_form(start, first):
+    from capacity.cli.simulate import csv_frame
+
+    df = pd.DataFrame({"run": [0, 0], "time": [14.0936, 8 * 86400 + 1.5]})
+    clock = list(csv_frame(df, start)["clock"])
+    assert clock[0] == first
+    if start is None:
+        assert clock[1] == "day 9 Tue 00:00:01"  # day 9 of the run is a Tuesday
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-12-31T23:00:00", "1899-12-31"])
+def test_start_time_outside_what_the_files_can_write_is_refused(tmp_path, start):
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"extends: {PEAK}\nsimulation: {{startTime: '{start}'}}\n")
+    res = cli("simulate", str(sc), "--duration", "1h")
+    assert res.returncode == 2
+    assert res.stderr.strip().endswith(f"simulation.startTime: must be a date from the year "
+                                       f"1900 to 2200, got '{start}'"), res.stderr
