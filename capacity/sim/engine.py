@@ -253,44 +253,54 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         now = self.env.now
         if now >= self.next_scrape:
             self._scrape_until(now)
-        dt = now - self.last_t
+        last_t = self.last_t
+        dt = now - last_t
         if dt <= 0:
             return
-        m = 0.0 if now <= self.warmup else (dt if self.last_t >= self.warmup
-                                            else now - self.warmup)
-        owner_id = self.open_failures[-1].index if self.open_failures else -1
-        self.srv.advance(self.last_t, now, m, self.n_ep, self.n_ep - self.n_alive, self.rate,
-                         owner_id)
-        self.errors_cum += (self.rate - self.served_rate) * dt
+        # Attributes read once into locals (this runs on every event); every sum below is
+        # the same operation on the same values as before, so the integrals keep their bits.
+        warmup = self.warmup
+        m = 0.0 if now <= warmup else (dt if last_t >= warmup else now - warmup)
+        open_failures = self.open_failures
+        owner_id = open_failures[-1].index if open_failures else -1
+        rate = self.rate
+        n_ep = self.n_ep
+        n_alive = self.n_alive
+        self.srv.advance(last_t, now, m, n_ep, n_ep - n_alive, rate, owner_id)
+        served_rate = self.served_rate
+        self.errors_cum += (rate - served_rate) * dt
         if m > 0:
             ig = self.rec.integrals
+            spec_replicas = self.spec_replicas
+            n_holding = self.n_holding
             ig.measured_seconds += m
-            ig.offered_requests += self.rate * m
-            if self.n_alive > 0:
+            ig.offered_requests += rate * m
+            if n_alive > 0:
                 ig.seconds_with_ready_pod += m
             if self.full:
                 ig.seconds_at_full_capacity += m
-            if self.n_alive >= self.spec_replicas:
+            if n_alive >= spec_replicas:
                 ig.seconds_all_desired_ready += m
             # pods not serving (the serving model integrates the others)
             ig.cpu_allocated_core_seconds += self.alloc_cpu * m
             ig.memory_allocated_gib_seconds += self.alloc_mem * m
             ig.cpu_allocated_spot_core_seconds += self.alloc_cpu_spot * m
             ig.memory_allocated_spot_gib_seconds += self.alloc_mem_spot * m
-            ig.replica_seconds += self.n_holding * m
+            ig.replica_seconds += n_holding * m
             ig.replica_seconds_spot += self.n_holding_spot * m
-            ig.spec_replica_seconds += self.spec_replicas * m
-            ig.ready_replica_seconds += self.n_alive * m
-            idle = self.n_holding - self.n_serving
-            ig.cpu_usage_core_seconds += idle * self.wl.base_cpu * m
-            ig.memory_usage_gib_seconds += idle * self.wl.base_memory / GIB * m
+            ig.spec_replica_seconds += spec_replicas * m
+            ig.ready_replica_seconds += n_alive * m
+            idle = n_holding - self.n_serving
+            wl = self.wl
+            ig.cpu_usage_core_seconds += idle * wl.base_cpu * m
+            ig.memory_usage_gib_seconds += idle * wl.base_memory / GIB * m
             hist = ig.alive_seconds
-            hist[self.n_alive] = hist.get(self.n_alive, 0.0) + m
-            if self.open_failures:
+            hist[n_alive] = hist.get(n_alive, 0.0) + m
+            if open_failures:
                 # Charge the loss to the latest failure still being recovered from.
-                owner = self.open_failures[-1]
-                owner.lost_requests += (self.rate - self.served_rate) * m
-                if self.n_alive == 0:
+                owner = open_failures[-1]
+                owner.lost_requests += (rate - served_rate) * m
+                if n_alive == 0:
                     owner.downtime += m
             cl = self.cluster
             if cl is not None:
