@@ -139,6 +139,9 @@ class DaskExecutor:
                 self.client, self._own = Client(str(scheduler), timeout="10s"), True
             except (OSError, TimeoutError) as e:
                 raise CapacityError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
+            except (ValueError, TypeError) as e:  # not an address: 'garbage', 'tcp://'
+                raise CapacityError(f"--scheduler: not a Dask scheduler address such as "
+                                    f"tcp://127.0.0.1:8786 ({e}), got {str(scheduler)!r}") from None
         info = self.client.scheduler_info()
         self.workers = max(1, sum(int(w.get("nthreads", 1))
                                   for w in info.get("workers", {}).values()))

@@ -89,6 +89,26 @@ def test_an_unreachable_scheduler_is_one_clear_line():
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("cmd", ["simulate", "sweep", "report"])
+@pytest.mark.parametrize("address", ["garbage", "tcp://", "http://x:1"])
+def test_a_malformed_scheduler_address_is_one_clear_line(tmp_path, cmd, address):
+    extra = {"simulate": ["--runs", "1", "--duration", "1h"],
+             "sweep": ["--grid", str(tmp_path / "g.yaml")],
+             "report": ["--runs", "1", "--duration", "1h", "--no-compare"]}[cmd]
+    (tmp_path / "g.yaml").write_text("runs: 1\nduration: 1h\nparameters:\n"
+                                     "  autoscaling.horizontal.minReplicas: [3]\n")
+    res = subprocess.run([sys.executable, "-m", "capacity", cmd, str(PEAK), *extra,
+                          "--no-progress", "--scheduler", address],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    # before any simulation: the one line names the flag, the form, Dask's reason, the value
+    assert lines[0].startswith("error: --scheduler: not a Dask scheduler address such as "
+                               "tcp://127.0.0.1:8786 (")
+    assert lines[0].endswith(f"), got {address!r}")
+
+
 def test_until_ci_stops_when_the_interval_is_narrow_enough():
     res = capacity.simulate(PEAK, runs=40, seed=3, duration="6h", record=False,
                             progress=False, until_ci=0.002, workers=1)
