@@ -20,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -60,6 +61,24 @@ def _deliver(signum: int, handler: object) -> None:
         handler(signum, None)
     elif handler == signal.SIG_DFL:
         os.kill(os.getpid(), signum)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _shareable(path: Path | str, like: Path | None = None) -> None:
+    """Give a temporary file or folder (created private, 0600/0700) the mode a plain
+    ``open``/``mkdir`` would have given it (0666/0777 less the umask), or the mode of
+    ``like``, the file it replaces, so that a rewrite keeps the file's permissions."""
+    p = Path(path)
+    if like is not None and like.exists():
+        mode = stat.S_IMODE(like.stat().st_mode)
+    else:
+        mode = (0o777 if p.is_dir() else 0o666) & ~_umask()
+    os.chmod(p, mode)
 
 
 def _why(e: OSError) -> str:
@@ -173,6 +192,7 @@ def write_files_atomically(target: Path, writers: dict[str, Callable[[Path], Non
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
         for name, write in writers.items():
             write(tmp / name)
+        _shareable(tmp)
         with signals_held():
             if not target.exists():
                 os.replace(tmp, target)
@@ -204,6 +224,7 @@ def write_file_atomically(target: Path, write: Callable[[Path], None]) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             os.close(fd)
         write(Path(tmp))
+        _shareable(tmp, like=target)
         with signals_held():
             os.replace(tmp, target)
             landed = True
@@ -236,6 +257,7 @@ def write_tree_atomically(target: Path, write: Callable[[Path], None]) -> None:
         with signals_held():
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
         write(tmp)
+        _shareable(tmp, like=target)
         with signals_held():
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
@@ -274,7 +296,11 @@ def move_into_place(moves: list[tuple[Path, Path]]) -> None:
                 aside = None
                 if dst.exists() or dst.is_symlink():
                     aside = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old.", dir=dst.parent)) / "x"
-                    os.replace(dst, aside)
+                    try:
+                        os.replace(dst, aside)
+                    except OSError:
+                        aside.parent.rmdir()  # nothing moved aside: leave no empty folder
+                        raise
                 done.append((src, dst, aside))
                 os.replace(src, dst)
             ok = True

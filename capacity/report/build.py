@@ -254,15 +254,10 @@ def write_report(doc: Document, out: str | os.PathLike[str]) -> list[Path]:
 
     out = Path(out)
     fmt = report_format(out)
-    # Temporary files are created private (0600/0700); a report is for reading and sharing,
-    # so it gets the modes an ordinary file would have under the user's umask.
-    umask = os.umask(0)
-    os.umask(umask)
-
+    # capacity.files gives what lands the modes of a plain write under the user's umask
     def text_writer(text: str):
         def write(p: Path) -> None:
             p.write_text(text, encoding="utf-8")
-            p.chmod(0o666 & ~umask)
         return write
 
     if fmt == "html":
@@ -273,7 +268,6 @@ def write_report(doc: Document, out: str | os.PathLike[str]) -> list[Path]:
 
         def pdf_writer(p: Path) -> None:
             html_to_pdf(to_html(doc), p)
-            p.chmod(0o666 & ~umask)
 
         write_file_atomically(out, pdf_writer)
         return [out]
@@ -283,8 +277,6 @@ def write_report(doc: Document, out: str | os.PathLike[str]) -> list[Path]:
         def png_writer(data: bytes):
             def write(p: Path) -> None:
                 p.write_bytes(data)
-                p.chmod(0o666 & ~umask)
-                p.parent.chmod(0o777 & ~umask)
             return write
 
         write_files_atomically(d, {n: png_writer(b) for n, b in doc.images.items()})
