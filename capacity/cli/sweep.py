@@ -117,9 +117,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     body = []
     for r in rows:
         d = r["vs_first"].get("cost_per_month")
-        diff = "" if d is None else (
-            "(first)" if d["mean"] == 0 and d["ci95"] in (None, [0.0, 0.0])
-            else _pm(d["mean"], d["ci95"], "+.0f"))
+        diff = "(first)" if r["is_first"] else "" if d is None else _pm(d["mean"], d["ci95"], "+.0f")
         p99 = r["latency_p99"]["mean"]
         cells = [str(r["parameters"][n]) for n in names] + [
             f"{r['requests_served']['mean'] * 100:.3f}%",

@@ -127,7 +127,9 @@ def simulate_replications(sc: Scenario, *, runs: int, seed: int | None, duration
                                 until_ci=until_ci, observers=observers)
         bar(len(outs), runs)
     ep = None
-    if episodes > 0:
+    from capacity.study.episodes import failure_kinds
+
+    if episodes > 0 and failure_kinds(sc):  # no random failures: no episodes, no stage line
         from capacity.study.episodes import episode_estimates
 
         with Stage(f"{sc.name}: {episodes} failure episodes per kind", progress):

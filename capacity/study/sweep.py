@@ -111,6 +111,7 @@ def sweep(sc: Scenario, grid: dict[str, Any], file: str, seed: int | None = None
                          if f.severity in ("error", "warning")],
             "excluded": pdb_blocks_drains(point, fewest),
             "vs_first": diffs,
+            "is_first": done == 1,  # the grid's first point, the one vs_first is against
             "_point": point,
             "_runs": runs,
             "_dur": dur,

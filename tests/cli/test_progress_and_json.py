@@ -138,3 +138,19 @@ def test_api_simulate_refuses_runs_out_of_range(runs):
 def test_api_simulate_refuses_a_bad_duration(duration, rule):
     with pytest.raises(ScenarioError, match=re.escape(rule)):
         capacity.simulate(STEP, runs=1, duration=duration)
+
+
+def test_no_episode_stage_without_random_failures_and_first_marks_one_row(tmp_path):
+    # hpa-step has no random failures: no "failure episodes" line although --episodes
+    # defaults to 20
+    res = cli("simulate", str(STEP), "--runs", "1", "--duration", "10m", "--workers", "1")
+    assert res.returncode == 0 and "episodes" not in res.stderr, res.stderr
+    # two points with the same cost (a timeout that never fires): only the grid's first
+    # point is "(first)", the other shows its paired difference, 0
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("runs: 1\nduration: 1h\nparameters:\n  workload.demand.timeout: [30s, 60s]\n")
+    res = cli("sweep", str(STEP), "--grid", str(grid), "--workers", "1", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    rows = [ln for ln in res.stdout.splitlines() if ln.lstrip().startswith(("30s", "60s"))]
+    assert len(rows) == 2 and sum("(first)" in r for r in rows) == 1
+    assert "(first)" in next(r for r in rows if r.lstrip().startswith("30s"))
