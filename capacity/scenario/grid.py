@@ -95,21 +95,33 @@ def model_path_problem(path: str) -> str | None:
 
 
 def set_path(data: Any, path: str, value: Any, file: str) -> None:
-    """Set ``data[path] = value`` for a dotted path with ``[i]`` indices."""
+    """Set ``data[path] = value`` for a dotted path with ``[i]`` indices.
+
+    The path is one the models have (:func:`model_path_problem`); a section the scenario
+    leaves unset is created on the way (``autoscaling.vertical.updatePolicy.updateMode``),
+    but a list item must exist. Raises ScenarioError naming the path."""
     parts = _parts(path)
     node = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                        for p in parts[: i + 1]).lstrip(".")
+        if (not last and isinstance(node, dict) and isinstance(part, str)
+                and node.get(part) is None):
+            if isinstance(parts[i + 1], int):
+                raise ScenarioError("the scenario does not set this list: write its items in "
+                                    "the scenario first", file=file, path=f"parameters.{path}",
+                                    value=shown, has_value=True)
+            node[part] = {}
         try:
             if last:
                 node[part] = value
             else:
-                nxt = node[part]
-                if nxt is None:
-                    nxt = node[part] = {}
-                node = nxt
-        except (KeyError, IndexError, TypeError):
-            shown = ".".join(str(p) for p in parts[: i + 1])
+                node = node[part]
+        except IndexError:
+            raise ScenarioError(f"the scenario's list has {len(node)} item(s)", file=file,
+                                path=f"parameters.{path}", value=shown, has_value=True) from None
+        except (KeyError, TypeError):
             raise ScenarioError("no such field in the scenario", file=file,
                                 path=f"parameters.{path}", value=shown, has_value=True) from None
 

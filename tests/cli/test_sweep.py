@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 STEP = ROOT / "tests/data/scenarios/hpa-step.yaml"
 
@@ -68,3 +70,21 @@ def test_sweep_judges_every_slo_and_never_names_an_unsafe_point(tmp_path):
     assert "unsafe: at 1 replica the PDB" in table.stdout
     last = table.stdout.strip().splitlines()[-1]
     assert "minReplicas = 3" in last or last == "no point is safe and meets every objective"
+
+
+def test_a_grid_path_through_an_unset_section_or_list(tmp_path):
+    import capacity
+    from capacity.errors import ScenarioError
+
+    # hpa-step sets no VPA: the section is created for the point (updateMode Off is a
+    # valid VPA), and the sweep runs
+    df = capacity.sweep(STEP, {"runs": 1, "duration": "1h", "parameters": {
+        "autoscaling.vertical.updatePolicy.updateMode": ["Off"]}}, workers=1, progress=False)
+    assert list(df["autoscaling.vertical.updatePolicy.updateMode"]) == ["Off"]
+    # a list item must exist: the message says how many there are, or that there is none
+    with pytest.raises(ScenarioError, match=r"metrics\[5\]\.resource\.target\.averageUtilization: "
+                       r"the scenario's list has 2 item\(s\), got 'autoscaling\.horizontal\.metrics\[5\]'"):
+        capacity.sweep(STEP, {"parameters": {
+            "autoscaling.horizontal.metrics[5].resource.target.averageUtilization": [50]}})
+    with pytest.raises(ScenarioError, match="the scenario does not set this list"):
+        capacity.sweep(STEP, {"parameters": {"cluster.nodePools[0].taints[0].key": ["x"]}})
