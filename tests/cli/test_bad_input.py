@@ -612,12 +612,13 @@ def test_valid_peak_still_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_internal_errors_are_one_line_too(tmp_path, monkeypatch, capsys):
-    import capacity.cli.simulate as sim_cli
+    import capacity.api
 
     def boom(*a, **k):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(sim_cli, "simulate", boom)
+    # the command imports capacity.api.simulate when it runs
+    monkeypatch.setattr(capacity.api, "simulate", boom)
     write(tmp_path, "x.yaml", peak())
     rc, _, err = run(tmp_path, monkeypatch, capsys, "simulate", "x.yaml", *SIM)
     assert rc == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
