@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from capacity.errors import ScenarioError
 from capacity.scenario.loader import load_scenario
 from capacity.scenario.model import MAX_RUNS, Scenario
+from capacity.scenario.rules import MAX_SEED
 from capacity.study.replications import SimulationResult
 from capacity.study.simulation import simulate as _simulate
 
@@ -67,10 +70,16 @@ def simulate(
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
     hpa_spec_from_scenario(sc)  # a metric the model cannot serve fails here, once
-    n = int(runs if runs is not None else sc.simulation.runs)
-    if not 1 <= n <= MAX_RUNS:
-        raise ScenarioError(f"runs must be from 1 to {MAX_RUNS}", value=n, has_value=True)
-    s = seed if seed is not None else sc.simulation.seed
+    n = runs if runs is not None else sc.simulation.runs
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_RUNS:
+        raise ScenarioError(f"runs must be an integer from 1 to {MAX_RUNS}", value=n,
+                            has_value=True)
+    n = int(n)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or not 0 <= seed <= MAX_SEED):
+        raise ScenarioError(f"seed must be an integer from 0 to {MAX_SEED} (2^64-1)",
+                            value=seed, has_value=True)
+    s = int(seed) if seed is not None else sc.simulation.seed
     if duration is None:
         dur = sc.simulation.duration
     else:

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from capacity.errors import ScenarioError
-from capacity.scenario.rules import MAX_EPISODES, MAX_RUNS
+from capacity.scenario.rules import MAX_EPISODES, MAX_RUNS, MAX_SEED
 
 __all__ = ["MAX_EPISODES", "MAX_RUNS", "MAX_SEED", "MAX_WORKERS", "OneLineParser",
            "add_progress_option", "add_scheduler_option", "bounded_run", "count",
            "positive_duration", "positive_runs", "seed"]
 
-#: The scenario's simulation.seed has the same range.
-MAX_SEED = 2**64 - 1
 #: Worker processes: far beyond any machine's cores, small enough that a typo does not
 #: fork the machine to death.
 MAX_WORKERS = 1024

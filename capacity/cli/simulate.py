@@ -317,6 +317,11 @@ def run(args: argparse.Namespace) -> int:
     duration = positive_duration(args.duration)
     sc = load_scenario(Path(args.scenario))
     bounded_run(sc, duration)
+    for flag, value in (("--out", args.out), ("--metrics-out", args.metrics_out)):
+        if value is not None and not value.strip():
+            from capacity.errors import ScenarioError
+
+            raise ScenarioError(f"{flag}: must name a folder, got {value!r}")
     if args.out:
         check_output_dir(args.out)
     if args.metrics_out:

@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--csv", metavar="FILE",
                    help="also write the table as CSV (one column per parameter, estimate "
-                        "and interval), whole or not at all")
+                        "and interval), whole or not at all; '-' prints the CSV instead of "
+                        "the table")
     add_progress_option(p)
 
 
@@ -66,11 +67,19 @@ def run(args: argparse.Namespace) -> int:
     sc = load_scenario(Path(args.scenario))
     grid = load_grid(Path(args.grid))
     n = len(points(sc, grid, args.grid))  # every point checked before any simulation
-    if args.csv is not None:
+    to_stdout = args.csv == "-"
+    if to_stdout and args.json:
+        from capacity.errors import ScenarioError
+
+        raise ScenarioError("--csv - and --json both print to stdout: choose one")
+    if args.csv is not None and not to_stdout:
         check_output_file(args.csv)
     with Progress(f"sweep {sc.name}", n, "point", not args.no_progress) as bar:
         rows = sweep(sc, grid, args.grid, seed=args.seed, workers=args.workers,
                      scheduler=args.scheduler, progress=bar if bar.on else None)
+    if to_stdout:
+        print(rows_frame(rows).to_csv(index=False, float_format="%.12g"), end="")
+        return 0
     if args.csv is not None:
         frame = rows_frame(rows)
         write_file_atomically(Path(args.csv),

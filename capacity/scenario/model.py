@@ -52,6 +52,7 @@ from capacity.scenario.rules import (
     MAX_PRICE,
     MAX_RPS,
     MAX_RUNS,
+    MAX_SEED,
     FieldError,
 )
 
@@ -215,7 +216,7 @@ def _start_time(value: Any) -> Any:
 class Simulation(Model):
     duration: PositiveDuration = 7 * 86400.0
     runs: int = Field(1, ge=1, le=MAX_RUNS)
-    seed: int | None = Field(0, ge=0, le=2**64 - 1)
+    seed: int | None = Field(0, ge=0, le=MAX_SEED)
     warmup: Duration = 0.0
     startTime: Annotated[str | None, BeforeValidator(_start_time)] = Field(
         None, description="Wall-clock start, e.g. '2026-01-05T00:00:00' (a Monday); "

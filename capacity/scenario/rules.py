@@ -22,6 +22,9 @@ MAX_PODS = 150_000
 #: Replications per scenario: beyond this the 95% intervals no longer narrow in any way
 #: that matters, and the seeds alone would take minutes to spawn.
 MAX_RUNS = 10_000
+#: Seeds: numpy's SeedSequence takes any non-negative integer; 64 bits are plenty, and
+#: JSON readers keep them exact.
+MAX_SEED = 2**64 - 1
 #: Failure episodes per kind for the rare-failure estimate (``--episodes``, a grid's
 #: ``episodes``): each is two short simulations.
 MAX_EPISODES = 10_000

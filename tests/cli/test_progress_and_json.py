@@ -122,10 +122,32 @@ def test_api_sweep_returns_a_frame_and_refuses_a_bad_grid():
         capacity.sweep(STEP, {"parameters": {"autoscaling.nope": [1]}}, progress=False)
 
 
-@pytest.mark.parametrize("runs", [0, -1, 10**12])
+@pytest.mark.parametrize("runs", [0, -1, 10**12, 2.5, True, "3"])
 def test_api_simulate_refuses_runs_out_of_range(runs):
-    with pytest.raises(ScenarioError, match="runs must be from 1 to"):
+    with pytest.raises(ScenarioError, match="runs must be an integer from 1 to 10000"):
         capacity.simulate(STEP, runs=runs, duration=60)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5, False])
+def test_api_simulate_refuses_seeds_the_file_refuses(seed):
+    with pytest.raises(ScenarioError, match=re.escape("seed must be an integer from 0 to "
+                                                      "18446744073709551615 (2^64-1)")):
+        capacity.simulate(STEP, runs=1, seed=seed, duration=60)
+
+
+def test_sweep_csv_dash_prints_the_csv_and_empty_out_is_refused(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("runs: 1\nduration: 1h\nparameters:\n  autoscaling.horizontal.minReplicas: [3]\n")
+    res = cli("sweep", str(STEP), "--grid", str(grid), "--csv", "-", "--no-progress", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0].startswith("autoscaling.horizontal.minReplicas,")
+    assert not (tmp_path / "-").exists()
+    both = cli("sweep", str(STEP), "--grid", str(grid), "--csv", "-", "--json")
+    assert both.returncode == 2 and "choose one" in both.stderr
+    for flag in ("--out", "--metrics-out"):
+        res = cli("simulate", str(STEP), "--duration", "1h", flag, "")
+        assert res.returncode == 2
+        assert res.stderr.strip() == f"error: {flag}: must name a folder, got ''"
 
 
 @pytest.mark.parametrize(("duration", "rule"), [
