@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,11 +32,13 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
+    if not name.startswith("_") and importlib.util.find_spec(f"capacity.{name}") is not None:
+        return importlib.import_module(f"capacity.{name}")  # capacity.api, capacity.sim, ...
     raise AttributeError(f"module 'capacity' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+    return sorted({*__all__, "__version__", *(n for n in globals() if n.startswith("__"))})
 
 
 __all__ = [

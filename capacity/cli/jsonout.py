@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 SIGNIFICANT_DIGITS = 12
@@ -20,14 +21,23 @@ def _clean(x: Any) -> Any:
     if isinstance(x, float):
         return float(f"{x:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(x) else None
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {_key(k): _clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_clean(v) for v in x]
-    if getattr(x, "ndim", None) == 0 and hasattr(x, "item"):  # a numpy scalar
-        return _clean(x.item())
+    np = sys.modules.get("numpy")  # not imported here: without numpy there are no numpy values
+    if np is not None and isinstance(x, np.floating):  # float(): long double's item() stays numpy
+        return _clean(float(x))
+    if np is not None and isinstance(x, np.integer | np.bool_):
+        return x.item()
     if hasattr(x, "tolist"):  # a numpy array (or pandas object)
         return _clean(x.tolist())
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def _key(k: Any) -> Any:
+    """A mapping key as JSON allows it (numpy integers as Python ones)."""
+    np = sys.modules.get("numpy")
+    return k.item() if np is not None and isinstance(k, np.generic) else k
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:

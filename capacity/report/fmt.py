@@ -89,7 +89,7 @@ def resource_unit(resource: str) -> tuple[str, Callable[[Quantity], float]]:
     name = resource.lower()
     if "cpu" in name:
         return "cores", lambda q: q.milli_value() / 1000.0
-    if "memory" in name or "storage" in name:
+    if "memory" in name or "storage" in name or "hugepages-" in name:
         return "GiB", lambda q: q.value() / GIB
     return "count", lambda q: float(q.value())
 

@@ -1,7 +1,8 @@
 """Progress of a study on stderr: a tqdm bar on a terminal, one plain line on a pipe.
 
-tqdm decides whether stderr is a terminal (``disable=None``). On a pipe or in a log a bar's
-carriage returns are noise, so each stage prints one line when it ends instead::
+tqdm decides whether stderr is a terminal (``disable=None``). Each stage ends with one
+line, on a terminal after its bar (which then disappears) and on a pipe or in a log, where
+a bar's carriage returns would be noise, instead of it::
 
     peak: 8 runs in 14.2 s
 
@@ -23,7 +24,7 @@ def _stderr_is_terminal() -> bool:
 class Progress:
     """``progress(done, total)`` for one stage of ``total`` units (runs, points, scenarios).
 
-    ``close()`` ends the bar, or on a pipe prints ``"{name}: {done} {unit}s in {t} s"``.
+    ``close()`` ends the bar (on a terminal) and prints ``"{name}: {done} {unit}s in {t} s"``.
     Use as a context manager, or call :meth:`close`.
     """
 

@@ -57,3 +57,13 @@ def test_importing_capacity_loads_nothing_until_used():
             "print(sorted(capacity.__all__) == sorted(n for n in capacity.__all__ if hasattr(capacity, n)))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.stdout.split("\n")[:3] == ["[]", "True", "True"], res.stdout + res.stderr
+
+
+def test_dir_of_capacity_lists_the_api_and_submodules_still_load():
+    import capacity
+
+    names = [n for n in dir(capacity) if not n.startswith("_")]
+    assert names == sorted(capacity.__all__)  # no helper names (Any, importlib, ...)
+    assert capacity.api.simulate is capacity.simulate  # capacity.api, as before it was lazy
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        capacity.nope  # noqa: B018

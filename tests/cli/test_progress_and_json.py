@@ -73,6 +73,9 @@ def test_json_rounds_floats_and_writes_no_nan():
     assert json.loads(dumps(1234567.891234)) == 1234567.89123
     assert json.loads(dumps(1.23456789e-9)) == 1.23456789e-9
     assert dumps(True, None) == "true" and dumps(None, None) == "null"
+    # numpy keys, long doubles and numpy booleans
+    assert dumps({np.int64(3): np.longdouble(0.1) * 3, "b": np.bool_(True)}, None) == \
+        '{"3": 0.3, "b": true}'
     with pytest.raises(TypeError, match="set"):
         dumps({1, 2})
 
