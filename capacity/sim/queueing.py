@@ -127,8 +127,15 @@ def steady_state(lam: float, w: float, cv: float, cores: float, concurrency: flo
         tail = pj * _geo_sum(r, k)
         tail_n = pj * _geo_moment(r, k, j)
     total = head + tail
-    p_head = [t / total for t in terms]
-    n_mean = (sum(n * p for n, p in enumerate(p_head)) + tail_n / total)
+    # One loop for the head's probabilities and its mean (called on every load step): the
+    # same divisions and the same left-to-right sum, starting from 0, as sum() gave.
+    p_head = []
+    head_n = 0
+    for n, t in enumerate(terms):
+        p = t / total
+        p_head.append(p)
+        head_n += n * p
+    n_mean = head_n + tail_n / total
     p_block = 0.0
     if n_cap != INF:
         nc = int(n_cap)
