@@ -56,6 +56,8 @@ from capacity.sim.workload import GIB, SimPod, WorkloadModel
 CONTROLLER_PHASE_STREAM = 1000
 """Child index of the run's SeedSequence for controller phases added after the purposes of
 :class:`capacity.sim.rng.RunStreams` were fixed (far above them, so they never collide)."""
+HOUSEKEEPING_STREAM = 1001
+"""Child index for cAdvisor's housekeeping gaps (see :data:`CONTROLLER_PHASE_STREAM`)."""
 INF_ = math.inf
 
 
@@ -123,6 +125,13 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         kcm = sc.controllers.kubeControllerManager
         self.sync_period = kcm.horizontalPodAutoscalerSyncPeriod
         self.resolution = sc.controllers.metricsServer.metricResolution
+        # cAdvisor housekeeping (capacity.sim.metrics_server): the gaps' own stream, so the
+        # other streams keep their numbers
+        self.hk_interval = float(sc.controllers.kubelet.housekeepingInterval)
+        self.hk_min = math.inf  # the earliest housekeeping due over the pods
+        self.hk_rng = np.random.Generator(np.random.PCG64(
+            child_sequence(ss, HOUSEKEEPING_STREAM)))
+        self.hk_gaps: list[float] = []
         self.hpa_spec = hpa_spec_from_scenario(sc)
         self.hpa_name = (sc.autoscaling.horizontal.scaleTargetRef.name
                          if sc.autoscaling.horizontal is not None
@@ -253,6 +262,10 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         now = self.env.now
         if now >= self.next_scrape:
             self._scrape_until(now)
+        if now >= self.hk_min:
+            # housekeeping readings due by now, while the state they read is still the one
+            # that held since last_t
+            self._housekeep_until(now)
         last_t = self.last_t
         dt = now - last_t
         if dt <= 0:

@@ -150,6 +150,12 @@ class Kubelet:
             cpu = math.ceil(c.cpu * 1000.0 - 1e-6)
             p.cpu_metric = PodMetric(t_prev, res, cpu)
             p.mem_metric = PodMetric(t_prev, res, int(self.srv.memory_at(c, 0.0)) * 1000)
+            if self.hk_interval > 0:
+                # that sample is cAdvisor's latest reading; the next comes after a part of
+                # one gap (the pod has run long, so its timer's phase is arbitrary)
+                p.hk_t, p.hk_c, p.hk_mv = t_prev, 0.0, p.mem_metric.value
+                p.hk_next = t_prev + float(self.hk_rng.uniform(0.0, 1.0)) * self._hk_gap()
+                self.hk_min = min(self.hk_min, p.hk_next)
         self.metrics_dirty = False
         self.cpu_metrics = {p.pod.name: p.cpu_metric for p in self.pods if p.cpu_metric is not None}
         self.mem_metrics = {p.pod.name: p.mem_metric for p in self.pods if p.mem_metric is not None}
@@ -230,6 +236,7 @@ class Kubelet:
         p.container_start = env.now
         p.cum = 0.0
         self._set_mode(p, IDLE)
+        self._housekeep_start(p)
         self.recompute()
         self.rec.event(env.now, "Started", "Pod", pod.name, f"Started container {wl.serving_container}")
         warm = self.startup.appWarmup
@@ -262,6 +269,7 @@ class Kubelet:
             # old points (their start time differs; pkg/storage/pod.go).
             self._set_mode(p, IDLE)
             p.cum = 0.0
+            self._housekeep_start(p)
             p.m_last_t = p.m_prev_t = None
             if p.cpu_metric is not None:
                 p.cpu_metric = p.mem_metric = None

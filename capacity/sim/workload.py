@@ -8,6 +8,7 @@ with the simulation's bookkeeping (CPU integral, metrics-server samples, endpoin
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -157,6 +158,10 @@ class SimPod:
         "cum",
         "deleted",
         "endpoint",
+        "hk_c",  # the latest cAdvisor reading: cumulative CPU seconds,
+        "hk_mv",  # working set in milli-bytes,
+        "hk_next",  # the time of the next reading,
+        "hk_t",  # and the time of the latest (None: none yet)
         "holding",
         "m_last_c",
         "m_last_t",
@@ -185,6 +190,10 @@ class SimPod:
         self.cum = 0.0
         self.deleted = False
         self.endpoint = False
+        self.hk_t: float | None = None
+        self.hk_next = math.inf
+        self.hk_c = 0.0
+        self.hk_mv = 0
         self.m_last_t: float | None = None
         self.m_last_c = 0.0
         self.m_prev_t: float | None = None
