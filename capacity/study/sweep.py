@@ -11,6 +11,7 @@ the point meets every objective (``slo``, ``missed``), its ``check`` findings, w
 ``relies_on_bursting``, and ``excluded``: why it is unsafe even if it meets them (its PDB
 blocks drains at its fewest replicas, or, for the cheapest candidates until one passes,
 the objectives fail with the largest zone down). ``safe`` = meets them and not excluded.
+``is_first`` marks the grid's first point, the one ``vs_first`` differences are against.
 """
 
 from __future__ import annotations
