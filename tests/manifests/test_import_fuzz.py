@@ -1,6 +1,6 @@
 """Property: a mutated manifest is imported, or refused in one line naming file and field.
 
-Hypothesis mutates real manifests (the copies in tests/data of /work/shared/data's, see
+Hypothesis mutates real manifests (copies in tests/data of the shared data set, see
 tests/data/manifests/SOURCES.md and tests/data/import/SOURCES.md: knative serving and
 eventing, kube-prometheus, kube-metrics-adapter, the VPA example with the Kubernetes
 website's quota and LimitRange, microservices-demo, popeye's ``kind: List`` fixtures) one
@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 from capacity import load_scenario
 from capacity.cli import main
+from tests.mutations import DELETE, get_at, loc_text, set_at, shaped
 
 from .conftest import ROOT
 
@@ -47,7 +48,6 @@ DATA = ROOT / "tests" / "data"
 EXAMPLES = 60  # the default run
 THOROUGH = 2000  # -m slow
 COUNT = {"inputs": 0}
-DELETE = object()
 
 
 def _docs(path: Path) -> list[Any]:
@@ -129,47 +129,6 @@ VALUES = st.one_of(
     st.text(max_size=12),
 )
 SHAPES = ("list of it", "mapping of it", "first item", "keys", "rename key")
-
-
-def shaped(value: Any, how: str) -> Any:
-    """A wrong shape built from the value that was there."""
-    if how == "list of it":
-        return [value]
-    if how == "mapping of it":
-        return {"x": value}
-    if how == "first item":
-        if isinstance(value, list):
-            return value[0] if value else None
-        if isinstance(value, dict):
-            return next(iter(value.values()), None)
-        return value
-    return list(value) if isinstance(value, dict) else str(value)
-
-
-def set_at(data: Any, path: tuple, value: Any) -> None:
-    node = data
-    for p in path[:-1]:
-        node = node[p]
-    if value is DELETE:
-        if isinstance(node, dict):
-            del node[path[-1]]
-        else:
-            node.pop(path[-1])
-    else:
-        node[path[-1]] = value
-
-
-def get_at(data: Any, path: tuple) -> Any:
-    for p in path:
-        data = data[p]
-    return data
-
-
-def loc_text(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
-    return out
 
 
 # Import-wide messages: a mutation that changes which objects there are (kind, apiVersion,

@@ -28,10 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capacity.cli import main
+from tests.mutations import DELETE, get_at, loc_text, set_at, shaped
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
-DELETE = object()
 EXAMPLES = 40  # the default run
 THOROUGH = 2500  # -m slow
 PER_EXAMPLE_SECONDS = 60
@@ -83,47 +83,6 @@ VALUES = st.one_of(
     st.text(max_size=12),
 )
 SHAPES = ("list of it", "mapping of it", "first item", "keys")
-
-
-def shaped(value: Any, how: str) -> Any:
-    """A wrong shape built from the value that was there."""
-    if how == "list of it":
-        return [value]
-    if how == "mapping of it":
-        return {"x": value}
-    if how == "first item":
-        if isinstance(value, list):
-            return value[0] if value else None
-        if isinstance(value, dict):
-            return next(iter(value.values()), None)
-        return value
-    return list(value) if isinstance(value, dict) else str(value)
-
-
-def set_at(data: dict, path: tuple, value: Any) -> None:
-    node = data
-    for p in path[:-1]:
-        node = node[p]
-    if value is DELETE:
-        if isinstance(node, dict):
-            del node[path[-1]]
-        else:
-            node.pop(path[-1])
-    else:
-        node[path[-1]] = value
-
-
-def get_at(data: Any, path: tuple) -> Any:
-    for p in path:
-        data = data[p]
-    return data
-
-
-def loc_text(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
-    return out
 
 
 def names_the_field(line: str, path: tuple) -> bool:
