@@ -94,12 +94,7 @@ class MetricsServer:
         quantity gives it) of ``p`` at ``t``, with the state that held since ``last_t``."""
         if p.mode == SERVING:
             k = p.cls
-            sp = self.srv.p
-            if k.fluid:
-                mv = int(sp.base_memory + sp.memory_per_inflight
-                         * ((k.B + k.slope * (t - k.t_b)) + k.accepted * sp.fixed)) * 1000
-            else:
-                mv = int(k.mem) * 1000
+            mv = int(self.srv.memory_at(k, t)) * 1000
             return p.cum + (k.S + k.cpu * (t - self.last_t)) - p.s0, mv
         return p.cum + p.rate * (t - p.t0), int(self.wl.base_memory) * 1000
 
