@@ -37,7 +37,12 @@ from typing import Any
 
 import numpy as np
 
-from capacity.analysis.monitoring_summary import RULE_INTERVAL, evaluate_alerts, series_store
+from capacity.analysis.monitoring_summary import (
+    RULE_INTERVAL,
+    evaluate_alerts,
+    rule_metric_names,
+    series_store,
+)
 from capacity.analysis.openmetrics import OpenMetricsWriter
 from capacity.sim.monitoring import FAMILIES, LE, MonitoringRun
 
@@ -83,7 +88,8 @@ def process_run(run: MonitoringRun, *, alerts: bool = True,
         "export": None,
     }
     if alerts or keep_store:
-        store = series_store(run)
+        # Only what the rules read, unless the caller wants the whole store.
+        store = series_store(run, names=None if keep_store else rule_metric_names(run.rule))
         if alerts:
             out.update(evaluate_alerts(run, store, rule_interval))
         if keep_store:

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from capacity.analysis.alerting import evaluate_rules
-from capacity.analysis.promql import STALE_NAN, SeriesStore
+from capacity.analysis.promql import STALE_NAN, Query, SeriesStore, to_ms
 from capacity.k8s.vpa.model import resources_as_quantity_strings
 from capacity.manifests.alerts import ALERT_NAMES, alert_name
 from capacity.scenario.model import Scenario
@@ -60,6 +60,7 @@ __all__ = [
     "evaluate_alerts",
     "monitoring_notices",
     "monitoring_summary",
+    "rule_metric_names",
     "series_store",
     "vpa_summary",
 ]
@@ -80,26 +81,52 @@ FALSE_PAGE_DEFINITION = (
 # --- one run ------------------------------------------------------------------------------
 
 
-def series_store(run: MonitoringRun, stale: bool = True) -> SeriesStore:
+def rule_metric_names(rule: Mapping[str, Any]) -> set[str] | None:
+    """The metric names a PrometheusRule's expressions read (None: any, see
+    :meth:`Query.metric_names`). Raises what :class:`Query` raises."""
+    names: set[str] = set()
+    for g in rule["spec"]["groups"]:
+        for r in g.get("rules") or ():
+            got = Query(str(r["expr"])).metric_names()
+            if got is None:
+                return None
+            names |= got
+    return names
+
+
+def series_store(run: MonitoringRun, stale: bool = True,
+                 names: set[str] | None = None) -> SeriesStore:
     """The run's counter and gauge series (histograms left out: no rule reads them), in
     seconds from the run's start; ``stale``: a staleness marker at the scrape after each
-    stretch of samples that ends before the run does."""
+    stretch of samples that ends before the run does; ``names``: only the series of these
+    metric names (what the rules read), None for all."""
     st = SeriesStore(scrape_interval=run.scrape_interval)
     last = run.scrapes - 1
+    # The series of one pod or object are sampled at the same scrapes (one ``k`` array):
+    # they share one timestamp array, and constants stay broadcast, so a month of scrapes
+    # costs the store little beyond the values themselves.
+    shared: dict[int, tuple[np.ndarray, np.ndarray | None, int]] = {}
     for s in run.series:
-        if s.v is None or not len(s.k):
+        if s.v is None or not len(s.k) or (names is not None and s.sample_name not in names):
             continue
-        k, v = s.k, s.v
-        if stale:
-            ends = np.flatnonzero(np.diff(k) > 1)
-            gap_end = np.concatenate([k[ends] + 1, [k[-1] + 1]])
-            gap_end = gap_end[gap_end <= last]
-            if len(gap_end):
-                k = np.concatenate([k, gap_end])
-                v = np.concatenate([v, np.full(len(gap_end), STALE_NAN)])
-                order = np.argsort(k, kind="stable")
-                k, v = k[order], v[order]
-        st.add({"__name__": s.sample_name, **s.labels}, k * run.scrape_interval, v)
+        got = shared.get(id(s.k))
+        if got is None:
+            k, order, gaps = s.k, None, 0
+            if stale:
+                ends = np.flatnonzero(np.diff(k) > 1)
+                gap_end = np.concatenate([k[ends] + 1, [k[-1] + 1]])
+                gap_end = gap_end[gap_end <= last]
+                if len(gap_end):
+                    k = np.concatenate([k, gap_end])
+                    order = np.argsort(k, kind="stable")
+                    k, gaps = k[order], len(gap_end)
+            got = (to_ms(k * run.scrape_interval), order, gaps)
+            shared[id(s.k)] = got
+        t_ms, order, gaps = got
+        v = s.v
+        if order is not None:
+            v = np.concatenate([v, np.full(gaps, STALE_NAN)])[order]
+        st.add({"__name__": s.sample_name, **s.labels}, None, v, t_ms=t_ms, copy=False)
     return st
 
 

@@ -77,6 +77,7 @@ __all__ = [
     "is_stale",
     "query_instant",
     "query_range",
+    "to_ms",
 ]
 
 #: Prometheus' default lookback delta (``--query.lookback-delta``), seconds.
@@ -113,7 +114,7 @@ def is_stale(values: np.ndarray | float) -> np.ndarray:
     return a.view(np.uint64) == _STALE_BITS
 
 
-def _to_ms(seconds: Any) -> np.ndarray:
+def to_ms(seconds: Any) -> np.ndarray:
     """Seconds → whole milliseconds (int64), rounded to nearest as the API does."""
     a = np.asarray(seconds, dtype=np.float64)
     if not np.all(np.isfinite(a)):
@@ -237,8 +238,13 @@ class SeriesStore:
         self._by_key: dict[Labels, Series] = {}
         self._by_name: dict[str, list[Series]] = {}
 
-    def add(self, labels: Mapping[str, str], t: Any, v: Any) -> Series:
+    def add(self, labels: Mapping[str, str], t: Any, v: Any, *, t_ms: np.ndarray | None = None,
+            copy: bool = True) -> Series:
         """Add samples (``t`` in seconds, ``v`` values) to the series ``labels``.
+
+        ``t_ms`` (int64 milliseconds, strictly increasing) replaces ``t`` when the caller
+        has them already, so series sampled together can share one array; ``copy=False``
+        keeps the arrays given (the store never writes into them) instead of copies.
 
         ``labels`` must hold ``__name__``; empty label values are dropped as Prometheus
         drops them. Calling again with the same labels appends (the new samples must be
@@ -253,16 +259,18 @@ class SeriesStore:
         for k, _ in key:
             if k != "__name__" and not _LABEL_NAME_RE.fullmatch(k):
                 raise ValueError(f"series {_fmt_labels(key)}: bad label name {k!r}")
-        t_ms = np.atleast_1d(_to_ms(t))
+        checked = t_ms is not None
+        if t_ms is None:
+            t_ms = np.atleast_1d(to_ms(t))
         vv = np.atleast_1d(np.asarray(v, dtype=np.float64))
         if t_ms.shape != vv.shape or t_ms.ndim != 1:
             raise ValueError(f"series {_fmt_labels(key)}: {t_ms.shape} timestamps, {vv.shape} values")
-        if len(t_ms) > 1 and not np.all(np.diff(t_ms) > 0):
+        if not checked and len(t_ms) > 1 and not np.all(np.diff(t_ms) > 0):
             raise ValueError(f"series {_fmt_labels(key)}: timestamps must strictly increase "
                              "(after rounding to milliseconds)")
         s = self._by_key.get(key)
         if s is None:
-            s = Series(key, t_ms.copy(), vv.copy())
+            s = Series(key, t_ms.copy() if copy else t_ms, vv.copy() if copy else vv)
             self._by_key[key] = s
             self._by_name.setdefault(name, []).append(s)
         elif len(t_ms):
@@ -275,7 +283,7 @@ class SeriesStore:
                 self._by_key[key] = s
                 same = self._by_name[name]
                 same[next(i for i, x in enumerate(same) if x.labels == key)] = s
-            s._append(t_ms.copy(), vv.copy())
+            s._append(t_ms.copy() if copy else t_ms, vv.copy() if copy else vv)
         return s
 
     def overlay(self) -> SeriesStore:
@@ -477,6 +485,30 @@ class Query:
     def __repr__(self) -> str:
         return f"Query({self.expr!r})"
 
+    def metric_names(self) -> set[str] | None:
+        """The metric names the expression's selectors read, or None when a selector
+        names none exactly (``{__name__=~"..."}``): then any series may be read."""
+        names: set[str] = set()
+        todo = [self._ast]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, pp.VectorSelector):
+                exact = [v for k, op, v in _matchers(node) if k == "__name__" and op == "="]
+                if not exact:
+                    return None
+                names.update(exact)
+            elif isinstance(node, pp.MatrixSelector):
+                todo.append(node.vector_selector)
+            elif isinstance(node, pp.BinaryExpr):
+                todo += [node.lhs, node.rhs]
+            elif isinstance(node, pp.Call):
+                todo += list(node.args)
+            elif isinstance(node, pp.AggregateExpr):
+                todo += [x for x in (node.expr, node.param) if x is not None]
+            elif isinstance(node, pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr):
+                todo.append(node.expr)
+        return names
+
     # - checking -
 
     def _no(self, construct: str) -> UnsupportedPromQL:
@@ -569,7 +601,7 @@ class Query:
         Each time is evaluated as an instant query at that time would be.
         Raises PromQLError when Prometheus would fail the query.
         """
-        ts_all = np.atleast_1d(_to_ms(times))
+        ts_all = np.atleast_1d(to_ms(times))
         if len(ts_all) > 1 and not np.all(np.diff(ts_all) > 0):
             raise ValueError("evaluation times must strictly increase")
         lookback = round(lookback_delta * 1000)
@@ -612,7 +644,7 @@ def query_range(expr: str, store: SeriesStore, start: float, end: float, step: f
     (seconds). Raises PromQLError / UnsupportedPromQL."""
     if step <= 0:
         raise ValueError("step must be positive")
-    s0, s1, st = int(_to_ms(start)), int(_to_ms(end)), int(_to_ms(step))
+    s0, s1, st = int(to_ms(start)), int(to_ms(end)), int(to_ms(step))
     times = np.arange(s0, s1 + 1, st, dtype=np.int64) / 1000.0
     return Query(expr).range(store, times, lookback_delta=lookback_delta)
 

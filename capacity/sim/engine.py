@@ -479,7 +479,7 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
             prices = {n.pool: n.price for n in self.cluster.nodes.values()}
             ig.node_cost = sum(sec * prices.get(pool, 0.0) / 3600.0
                                for pool, sec in ig.node_seconds_by_pool.items())
-        cols = rec.column_arrays() if rec.record else {}
+        cols = rec.column_arrays(release=True) if rec.record else {}
         if cols:
             self._serving_columns(cols, lat)
         return RunOutcome(
@@ -509,7 +509,7 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         tot = srv.totals
         rows = None
         if self.rec.record and len(self.rec.flat):
-            rows = self.rec.column_arrays()["time"]
+            rows = self.rec.column("time")
         res = srv.finish(rows)
         # Segments and online integrals sum in different orders: keep answered <= offered.
         ig.served_requests = max(min(res.answered - tot.inflight_lost, ig.offered_requests), 0.0)
@@ -526,6 +526,7 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         ig.memory_allocated_spot_gib_seconds += tot.memory_alloc_spot
         thresholds = [o.threshold for o in self.sc.objectives.latency]
         within = srv.answered_within(thresholds) if thresholds else []
+        srv.release()
         if self.cluster is not None:
             for rec in self.cluster.failures:
                 rec.lost_requests += res.by_owner_timeouts.get(rec.index, 0.0)

@@ -228,6 +228,19 @@ def _f(a: array) -> np.ndarray:
     return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0)
 
 
+def _same(k: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``other`` when it holds the same scrapes as ``k``: series of one pod then share one
+    array (and one timestamp array in the store)."""
+    return other if np.array_equal(k, other) else k
+
+
+def _indicator(codes: np.ndarray, want: int) -> np.ndarray:
+    """1.0 where ``codes == want``, else 0.0; a state never held is one broadcast zero (most
+    pods never see most phases), not a month of zeros."""
+    hit = codes == want
+    return hit.astype(float) if hit.any() else np.broadcast_to(0.0, len(codes))
+
+
 class MonitoringObserver:
     """Scrapes one run as Prometheus would (module docstring); ``finish`` returns the
     run's :class:`MonitoringRun`, or ``settings.process`` of it."""
@@ -433,19 +446,24 @@ class MonitoringObserver:
         run = MonitoringRun(run=model.run_index, duration=float(model.duration),
                             scrape_interval=self.interval, scrapes=self._k,
                             rule=self.rule, series=list(self._series()))
+        self._acc.clear()  # the run is over: nothing more to accumulate
+        self._cdf.clear()
         process = self.settings.process
         return process(run) if process is not None else run
 
     def _series(self) -> Iterator[MonitoredSeries]:
-        """Every series of the run (labels without ``__name__``; families as FAMILIES)."""
+        """Every series of the run (labels without ``__name__``; families as FAMILIES).
+        Consumes the raw samples: each pod's buffers are dropped once its series exist, so
+        a month of scrapes is not held twice."""
         ns = self.ns
-        for rec in self._pods.values():
+        for name in list(self._pods):
+            rec = self._pods.pop(name)
             pod = {"namespace": ns, "pod": rec.name}
             ksm_k = _i(rec.ksm_k)
             phase = np.frombuffer(rec.phase, dtype=np.int8) if len(rec.phase) else np.zeros(0)
             for j, ph in enumerate(_PHASES):
                 yield MonitoredSeries("kube_pod_status_phase", {**pod, **_KSM, "phase": ph}, ksm_k,
-                              (phase == j).astype(float))
+                                      _indicator(phase, j))
             for c in self.containers:
                 ctr = {**pod, **_KSM, "container": c.name}
                 for fam, amounts in (("kube_pod_container_resource_requests", c.requests),
@@ -458,17 +476,17 @@ class MonitoringObserver:
                                                     "unit": unit}, ksm_k,
                                               np.broadcast_to(milli / 1000.0, len(ksm_k)))
             if len(rec.ready_k):
-                rk = _i(rec.ready_k)
+                rk = _same(_i(rec.ready_k), ksm_k)
                 ready = np.frombuffer(rec.ready, dtype=np.int8)
                 for cond, want in (("true", 1), ("false", 0), ("unknown", -1)):
                     yield MonitoredSeries("kube_pod_status_ready", {**pod, **_KSM, "condition": cond},
-                                  rk, (ready == want).astype(float))
+                                          rk, _indicator(ready, want))
                 rst = _i(rec.rst).astype(float)
                 for c in self.containers:
                     yield MonitoredSeries("kube_pod_container_status_restarts",
                                   {**pod, **_KSM, "container": c.name}, rk, rst)
             if len(rec.ctr_k):
-                ck = _i(rec.ctr_k)
+                ck = _same(_i(rec.ctr_k), ksm_k)
                 cpu, mem = _f(rec.cpu), _f(rec.mem)
                 node = rec.node or ""
                 for c in self.containers:

@@ -103,11 +103,22 @@ class Recorder:
         """One timeseries row, values in the order of ``TIMESERIES_COLUMNS``."""
         self.flat.extend(values)
 
-    def column_arrays(self) -> dict[str, np.ndarray]:
-        """The rows as one numpy array per column."""
+    def _rows(self) -> np.ndarray:
         k = len(TIMESERIES_COLUMNS)
-        data = np.frombuffer(self.flat, dtype=float).reshape(-1, k) if len(self.flat) else np.zeros((0, k))
-        return {c: data[:, i].copy() for i, c in enumerate(TIMESERIES_COLUMNS)}
+        return (np.frombuffer(self.flat, dtype=float).reshape(-1, k) if len(self.flat)
+                else np.zeros((0, k)))
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the rows (a copy)."""
+        return self._rows()[:, TIMESERIES_COLUMNS.index(name)].copy()
+
+    def column_arrays(self, release: bool = False) -> dict[str, np.ndarray]:
+        """The rows as one contiguous numpy array per column; ``release`` then drops the
+        row buffer (the columns are the only copy left)."""
+        data = np.ascontiguousarray(self._rows().T)
+        if release:
+            self.flat = array("d")
+        return {c: data[i] for i, c in enumerate(TIMESERIES_COLUMNS)}
 
     def see_replicas(self, n: int) -> None:
         if n < self.replicas_min:

@@ -597,6 +597,13 @@ class ServingModel:
             mix = _Mixture(self.p, st, fl)
         return [float(mix.cdf(min(t, self.p.timeout))) for t in thresholds]
 
+    def release(self) -> None:
+        """Drop the run's segments and the mixture of :meth:`finish` once their results
+        are taken: a month's latency tables are tens of MB the rest of the run's end does
+        not need."""
+        self.seg = array("d")
+        self._finished = None
+
     def _rows(self, rows: np.ndarray, st: np.ndarray, fl: np.ndarray, ok_st: np.ndarray,
               ok_fl: np.ndarray, mix: _Mixture, grid: np.ndarray) -> dict[str, np.ndarray]:
         """Per timeseries row (requests arriving in (previous row, row]): p50, p99, timeouts."""
@@ -667,6 +674,9 @@ class ServingModel:
         return out
 
 
+_TABLE_CELLS = 1 << 16  # cells of the latency table computed at once
+
+
 class _Mixture:
     """The arrivals-weighted mixture of a run's segment distributions (answered requests)."""
 
@@ -691,8 +701,14 @@ class _Mixture:
         t = self._tables.get(key)
         if t is None:
             s = self.states
-            t = (qm.response_cdf(grid[None, :], self.p.fixed, s[:, 0:1], s[:, 1:2], s[:, 2:3],
-                                 s[:, 3:4]) if len(s) else np.zeros((0, len(grid))))
+            t = np.zeros((len(s), len(grid)))
+            # In blocks of rows: response_cdf makes a dozen temporaries of the block's shape,
+            # which for a month's distinct states would be hundreds of MB at once.
+            step = max(_TABLE_CELLS // max(len(grid), 1), 1)
+            for lo in range(0, len(s), step):
+                b = s[lo:lo + step]
+                t[lo:lo + step] = qm.response_cdf(grid[None, :], self.p.fixed, b[:, 0:1],
+                                                  b[:, 1:2], b[:, 2:3], b[:, 3:4])
             self._tables = {key: t}
         return t
 

@@ -68,6 +68,35 @@ def test_store_adds_in_chunks_and_checks_its_input():
     assert st.time_span() == (0.0, 60.0) and len(st) == 2
 
 
+def test_store_can_share_the_callers_arrays():
+    st = SeriesStore()
+    t_ms = np.array([0, 30_000, 60_000], dtype=np.int64)
+    a = st.add({"__name__": "x", "p": "a"}, None, np.broadcast_to(2.0, 3), t_ms=t_ms, copy=False)
+    b = st.add({"__name__": "y", "p": "a"}, None, [1.0, 2.0, 3.0], t_ms=t_ms, copy=False)
+    assert a.t_ms is t_ms and b.t_ms is t_ms  # one timestamp array for both
+    assert a.v.strides == (0,)  # a constant stays one value
+    assert at("x + y", st, 60) == {(("p", "a"),): 5.0}
+    c = st.add({"__name__": "z"}, [0, 30], [1, 2])
+    assert c.t_ms.tolist() == [0, 30_000]  # the default still copies and checks
+
+
+@pytest.mark.parametrize(("expr", "names"), [
+    ('sum by (a) (rate(x_total{a="b"}[5m])) / sum(y) > 0.8', {"x_total", "y"}),
+    ("abs(a - b) > 0", {"a", "b"}),
+    ("increase(z[15m]) > 0.1", {"z"}),
+    ("-(q)", {"q"}),
+    ("max_over_time(w[5m]) * on(a) group_left(b) v", {"v", "w"}),
+    ("scalar(n) + 1", {"n"}),
+    ("absent(up)", {"up"}),
+    ('{__name__="exact", job="j"}', {"exact"}),
+    ("1 + 2", set()),
+    ('{__name__=~"x.*"}', None),  # any series may match
+    ('a + {__name__=~"x.*"}', None),
+])
+def test_metric_names_of_a_query(expr: str, names: set[str] | None):
+    assert Query(expr).metric_names() == names
+
+
 def test_appending_one_scrape_at_a_time_is_linear():
     import time
 

@@ -40,7 +40,7 @@ from capacity.analysis.monitoring_export import (
     process_run,
     run_shift,
 )
-from capacity.analysis.monitoring_summary import series_store
+from capacity.analysis.monitoring_summary import evaluate_alerts, rule_metric_names, series_store
 from capacity.analysis.openmetrics import format_le, read_openmetrics
 from capacity.analysis.promql import SeriesStore, is_stale
 from capacity.manifests.emit import build_manifests
@@ -531,3 +531,45 @@ def test_a_week_streams(tmp_path: Path):
     print(f"\nwithout monitoring: {bare}\n7 days exported: {week}\nadded: {added / 1e6:.0f} MB")
     assert week["bytes"] > 5e8
     assert added < week["bytes"] / 8
+
+
+# --- memory: what a long run's store shares ----------------------------------------------
+
+
+def test_the_rules_store_gives_the_same_alerts(zone: Exported):
+    """process_run keeps only the series the rules read: the same alerts as the whole store."""
+    names = rule_metric_names(zone.run.rule)
+    assert names is not None and "kube_pod_status_ready" not in names
+    assert "kube_pod_status_phase" in names and "http_requests_total" in names
+    small = series_store(zone.run, names=names)
+    assert set(small.names()) < set(zone.store.names())
+    got = evaluate_alerts(zone.run, small)
+    assert got == evaluate_alerts(zone.run, zone.store)
+    assert got == {k: zone.result[k] for k in ("alerts", "alert_intervals", "rule_interval")}
+
+
+def test_a_pods_series_share_their_timestamps(zone: Exported):
+    by_pod: dict[str, list[Any]] = {}
+    for s in zone.store:
+        pod = s.label_dict.get("pod")
+        if pod and s.name in ("kube_pod_status_phase", "kube_pod_container_resource_limits",
+                              "kube_pod_status_ready"):
+            by_pod.setdefault(pod, []).append(s)
+    assert by_pod
+    shared = 0
+    for series in by_pod.values():
+        first = series[0]
+        for s in series[1:]:
+            if np.array_equal(s.t_ms, first.t_ms):  # the same scrapes: the same array
+                assert s.t_ms is first.t_ms
+                shared += 1
+    assert shared >= 4 * len(by_pod)  # at least the limits and the phases
+
+
+def test_a_phase_never_held_is_one_broadcast_zero(zone: Exported):
+    phases = [s for s in zone.run.series if s.family == "kube_pod_status_phase"]
+    never = [s for s in phases if not np.any(s.v)]
+    held = [s for s in phases if np.any(s.v)]
+    assert never and held
+    assert all(s.v.strides == (0,) and len(s.v) == len(s.k) for s in never)
+    assert all(set(np.unique(s.v)) <= {0.0, 1.0} for s in held)

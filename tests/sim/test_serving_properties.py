@@ -210,3 +210,25 @@ def test_busy_pods_share_what_the_node_leaves(request_m: int, replicas: int, bg_
     ts = capacity.simulate(sc, runs=1, seed=1).timeseries
     assert (ts["ready_replicas"] == replicas).all()
     assert ts["capacity_rps"].to_numpy() == pytest.approx(want, rel=NOISE)
+
+
+def test_latency_tables_in_blocks_are_the_same_numbers(monkeypatch: pytest.MonkeyPatch):
+    """The run's latency table is computed a block of rows at a time to bound memory:
+    blocks of one row give bit-identical latencies, per run and per timeseries row."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from capacity.sim import serving
+    from capacity.sim.engine import run_once
+
+    sc = capacity.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "peak.yaml")
+
+    def latencies() -> tuple[Any, ...]:
+        out = run_once(sc, 0, np.random.SeedSequence(5), 86400.0, True)
+        return (out.extra["latency"], out.columns["latency_p99"].tobytes(),
+                out.columns["latency_p50"].tobytes())
+
+    whole = latencies()
+    monkeypatch.setattr(serving, "_TABLE_CELLS", 1)
+    assert latencies() == whole
