@@ -378,12 +378,19 @@ class MonitoringObserver:
                     for i, x in enumerate(inc):
                         acc[i] += x
 
-    def _app_now(self, p: Any, now: float) -> list[float]:
+    def _app_now(self, p: Any, now: float, extras: dict[int, list[float] | None]) -> list[float]:
+        """The pod's counters at ``now``: what was folded in, plus the open step of its
+        class (one ``_inc`` per class and scrape, kept in ``extras``: its pods share it)."""
         entry = self._acc.get(p.pod.name)
         vals = list(entry[1]) if entry is not None and entry[0] == p.container_start \
             else [0.0] * self._nv
-        if p.mode == SERVING and p.cls is not None:
-            extra = self._inc(p.cls, self.m.last_t, now)
+        c = p.cls
+        if p.mode == SERVING and c is not None:
+            key = id(c)
+            if key in extras:
+                extra = extras[key]
+            else:
+                extra = extras[key] = self._inc(c, self.m.last_t, now)
             if extra is not None:
                 vals = [x + y for x, y in zip(vals, extra, strict=True)]
         return vals
@@ -395,6 +402,7 @@ class MonitoringObserver:
         mrs = m.wl.min_ready_seconds
         avail = 0
         base_mem = m.wl.base_memory
+        extras: dict[int, list[float] | None] = {}  # the classes live through the scrape
         for p in m.pods:
             name = p.pod.name
             rec = self._pods.get(name)
@@ -428,7 +436,7 @@ class MonitoringObserver:
             rec.mem.append(m.srv.memory_at(p.cls, now) if p.mode == SERVING else base_mem)
             if not p.deleted and self.app_labels is not None:
                 rec.app_k.append(k)
-                rec.app.extend(self._app_now(p, now))
+                rec.app.extend(self._app_now(p, now, extras))
                 rec.app_start.append(p.container_start)
         self._dep_k.append(k)
         self._dep_spec.append(m.spec_replicas)
