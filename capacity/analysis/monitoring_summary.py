@@ -82,15 +82,22 @@ FALSE_PAGE_DEFINITION = (
 
 
 def rule_metric_names(rule: Mapping[str, Any]) -> set[str] | None:
-    """The metric names a PrometheusRule's expressions read (None: any, see
-    :meth:`Query.metric_names`). Raises what :class:`Query` raises."""
+    """The metric names a PrometheusRule's expressions read, with its recording rules'
+    outputs (a raw series of that name must still clash, as without the filter). None
+    (read everything) when a selector names no metric exactly or the rule is not
+    well formed: :func:`evaluate_rules` then reports what is wrong with it."""
     names: set[str] = set()
-    for g in rule["spec"]["groups"]:
-        for r in g.get("rules") or ():
-            got = Query(str(r["expr"])).metric_names()
-            if got is None:
-                return None
-            names |= got
+    try:
+        for g in rule["spec"]["groups"]:
+            for r in g.get("rules") or ():
+                got = Query(str(r["expr"])).metric_names()
+                if got is None:
+                    return None
+                names |= got
+                if r.get("record"):
+                    names.add(str(r["record"]))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None  # PromQLError and UnsupportedPromQL are ValueErrors too
     return names
 
 
@@ -105,12 +112,13 @@ def series_store(run: MonitoringRun, stale: bool = True,
     # The series of one pod or object are sampled at the same scrapes (one ``k`` array):
     # they share one timestamp array, and constants stay broadcast, so a month of scrapes
     # costs the store little beyond the values themselves.
-    shared: dict[int, tuple[np.ndarray, np.ndarray | None, int]] = {}
+    # Keyed by id, each entry holding its k so that id stays that array's.
+    shared: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None, int]] = {}
     for s in run.series:
         if s.v is None or not len(s.k) or (names is not None and s.sample_name not in names):
             continue
         got = shared.get(id(s.k))
-        if got is None:
+        if got is None or got[0] is not s.k:
             k, order, gaps = s.k, None, 0
             if stale:
                 ends = np.flatnonzero(np.diff(k) > 1)
@@ -120,9 +128,9 @@ def series_store(run: MonitoringRun, stale: bool = True,
                     k = np.concatenate([k, gap_end])
                     order = np.argsort(k, kind="stable")
                     k, gaps = k[order], len(gap_end)
-            got = (to_ms(k * run.scrape_interval), order, gaps)
+            got = (s.k, to_ms(k * run.scrape_interval), order, gaps)
             shared[id(s.k)] = got
-        t_ms, order, gaps = got
+        _, t_ms, order, gaps = got
         v = s.v
         if order is not None:
             v = np.concatenate([v, np.full(gaps, STALE_NAN)])[order]

@@ -242,15 +242,16 @@ class SeriesStore:
             copy: bool = True) -> Series:
         """Add samples (``t`` in seconds, ``v`` values) to the series ``labels``.
 
-        ``t_ms`` (int64 milliseconds, strictly increasing) replaces ``t`` when the caller
-        has them already, so series sampled together can share one array; ``copy=False``
-        keeps the arrays given (the store never writes into them) instead of copies.
-
         ``labels`` must hold ``__name__``; empty label values are dropped as Prometheus
         drops them. Calling again with the same labels appends (the new samples must be
         later than the ones already there), so a long run can be added chunk by chunk.
         Timestamps are rounded to whole milliseconds and must strictly increase.
-        Raises ValueError for bad names, lengths or timestamps.
+
+        ``t_ms`` (int64 whole milliseconds; pass ``t=None``) replaces ``t`` when the caller
+        has them already, so series sampled together can share one array: the caller
+        vouches that they strictly increase (not checked again for each series).
+        ``copy=False`` keeps the arrays given (the store never writes into them).
+        Raises ValueError for bad names, lengths or timestamps, or both ``t`` and ``t_ms``.
         """
         key = _labels_of(labels)
         name = _get(key, "__name__")
@@ -262,6 +263,9 @@ class SeriesStore:
         checked = t_ms is not None
         if t_ms is None:
             t_ms = np.atleast_1d(to_ms(t))
+        elif t is not None or t_ms.dtype != np.int64:
+            raise ValueError(f"series {_fmt_labels(key)}: t_ms must be int64 milliseconds "
+                             "given instead of t, not with it")
         vv = np.atleast_1d(np.asarray(v, dtype=np.float64))
         if t_ms.shape != vv.shape or t_ms.ndim != 1:
             raise ValueError(f"series {_fmt_labels(key)}: {t_ms.shape} timestamps, {vv.shape} values")
@@ -507,6 +511,8 @@ class Query:
                 todo += [x for x in (node.expr, node.param) if x is not None]
             elif isinstance(node, pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr):
                 todo.append(node.expr)
+            elif not isinstance(node, pp.NumberLiteral | pp.StringLiteral):
+                return None  # a node this walk does not know: assume it reads anything
         return names
 
     # - checking -

@@ -446,7 +446,8 @@ class MonitoringObserver:
     # --- the end of the run --------------------------------------------------------------
     def finish(self, model: Any) -> Any:
         """The last scrape (at the end of the run, if on the grid), then the run's
-        :class:`MonitoringRun`, or what ``settings.process`` makes of it."""
+        :class:`MonitoringRun`, or what ``settings.process`` makes of it. Once per run:
+        building the series consumes the raw samples."""
         k_end = model.duration / self.interval
         if abs(k_end - round(k_end)) < 1e-9 and round(k_end) == self._k:
             self._scrape(self._k)

@@ -161,6 +161,7 @@ class ServingModel:
         self.full = True
         self._cache: dict[tuple[float, float], qm.QueueState] = {}
         self._finished: tuple[int, _Mixture] | None = None  # (segments, mixture) of finish()
+        self._released = False
         # Read-only observers of every integration step (the monitoring of DESIGN §11):
         # called as ``watcher(t0, t1, classes)`` before the step, warm-up included.
         self.watchers: list[Any] = []
@@ -531,6 +532,7 @@ class ServingModel:
         requests that arrived since the previous row (grid interpolation, about 1%), and
         its timeouts.
         """
+        self._check_segments()
         p = self.p
         st, fl = self._segments()
         tau = p.timeout
@@ -589,6 +591,7 @@ class ServingModel:
 
     def answered_within(self, thresholds: list[float]) -> list[float]:
         """Answered requests with a response time of at most each threshold (seconds)."""
+        self._check_segments()
         done = self._finished
         if done is not None and done[0] == len(self.seg):
             mix = done[1]  # no segment since finish: the same mixture (np.unique is costly)
@@ -600,9 +603,14 @@ class ServingModel:
     def release(self) -> None:
         """Drop the run's segments and the mixture of :meth:`finish` once their results
         are taken: a month's latency tables are tens of MB the rest of the run's end does
-        not need."""
+        not need. :meth:`finish` and :meth:`answered_within` then raise RuntimeError."""
         self.seg = array("d")
         self._finished = None
+        self._released = True
+
+    def _check_segments(self) -> None:
+        if self._released:
+            raise RuntimeError("the serving model's segments were released after finish()")
 
     def _rows(self, rows: np.ndarray, st: np.ndarray, fl: np.ndarray, ok_st: np.ndarray,
               ok_fl: np.ndarray, mix: _Mixture, grid: np.ndarray) -> dict[str, np.ndarray]:

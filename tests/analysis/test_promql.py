@@ -78,6 +78,10 @@ def test_store_can_share_the_callers_arrays():
     assert at("x + y", st, 60) == {(("p", "a"),): 5.0}
     c = st.add({"__name__": "z"}, [0, 30], [1, 2])
     assert c.t_ms.tolist() == [0, 30_000]  # the default still copies and checks
+    with pytest.raises(ValueError, match="instead of t"):
+        st.add({"__name__": "w"}, [0, 30, 60], [1, 2, 3], t_ms=t_ms)
+    with pytest.raises(ValueError, match="int64"):
+        st.add({"__name__": "w"}, None, [1, 2, 3], t_ms=t_ms.astype(float))
 
 
 @pytest.mark.parametrize(("expr", "names"), [

@@ -20,6 +20,9 @@ def test_columns_from_rows_and_release():
         assert cols[name].tolist() == [r[c] for r in rows]
         assert cols[name].flags.c_contiguous
     assert len(rec.flat) == 0  # the rows are gone; the columns are the copy left
+    block = cols["time"].base
+    assert block is not None and block.flags.c_contiguous and block.shape == (k, 3)
+    assert all(v.base is block for v in cols.values())  # one block, a row per column
     cols["time"][0] = -1.0  # columns do not alias each other
     assert cols["offered_rps"][0] == 1.0
 

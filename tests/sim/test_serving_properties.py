@@ -229,6 +229,26 @@ def test_latency_tables_in_blocks_are_the_same_numbers(monkeypatch: pytest.Monke
         return (out.extra["latency"], out.columns["latency_p99"].tobytes(),
                 out.columns["latency_p50"].tobytes())
 
+    monkeypatch.setattr(serving, "_TABLE_CELLS", 1 << 62)  # the whole table at once
     whole = latencies()
     monkeypatch.setattr(serving, "_TABLE_CELLS", 1)
     assert latencies() == whole
+
+
+def test_released_segments_cannot_be_read_again():
+    """After the run's end takes its latency results, the segments are dropped: reading
+    them again is an error, not zeros."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from capacity.sim.engine import Model
+
+    sc = capacity.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "peak.yaml")
+    m = Model(sc, 0, np.random.SeedSequence(1), 3600.0, False)
+    m.run()
+    assert len(m.srv.seg) == 0
+    with pytest.raises(RuntimeError, match="released"):
+        m.srv.finish()
+    with pytest.raises(RuntimeError, match="released"):
+        m.srv.answered_within([1.0])
