@@ -49,6 +49,7 @@ class _Stop:
     def __init__(self, debug: bool = False) -> None:
         self.pid = os.getpid()
         self.count = 0
+        self.signum: int | None = None  # the first signal handled
         self.debug = debug
         self.stderr: Any = None
 
@@ -59,6 +60,8 @@ class _Stop:
             os.kill(os.getpid(), signum)
             return
         self.count += 1
+        if self.signum is None:
+            self.signum = signum
         if self.count == 1 and not self.debug:
             # What the shutdown prints next (a process pool's feeder thread writing to a
             # worker just stopped) is noise: the user gets one line, printed by main().
@@ -140,19 +143,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # not the main thread: leave signals as they are
         previous = {s: signal.signal(s, stop) for s in _SIGNALS}
     try:
-        return _main(argv)
+        rc = _main(argv, stop)
+        if stop.signum is None:
+            return rc
+        # The signal's exception was swallowed on the way (or the command ended as it
+        # came): it was still interrupted.
+        return _interrupted(stop, stop.signum, debug)
     except KeyboardInterrupt:
-        _restore_stderr(stop)
-        _report_interrupt("interrupted (SIGINT)", debug)
-        return 130
+        return _interrupted(stop, signal.SIGINT, debug)
     except Interrupted as e:
-        _restore_stderr(stop)
-        _report_interrupt(f"terminated ({signal.Signals(e.signum).name})", debug)
-        return 128 + e.signum
+        return _interrupted(stop, e.signum, debug)
     finally:
         _restore_stderr(stop)
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def _interrupted(stop: _Stop, signum: int, debug: bool) -> int:
+    _restore_stderr(stop)
+    if signum == signal.SIGINT:
+        _report_interrupt("interrupted (SIGINT)", debug)
+    else:
+        _report_interrupt(f"terminated ({signal.Signals(signum).name})", debug)
+    return 128 + signum
 
 
 def _restore_stderr(stop: _Stop) -> None:
@@ -171,7 +184,7 @@ def _stderr_mid_line() -> bool:
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, stop: _Stop) -> int:
     parser, _ = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -196,7 +209,14 @@ def _main(argv: Sequence[str] | None) -> int:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         print(f"error: {where}{_one_line(e.strerror or str(e))}", file=sys.stderr)
         return 2
-    except Exception as e:  # a bug: still one line, the traceback on request
+    except Exception as e:
+        if stop.signum is not None:
+            # The interrupt surfaced as another error: CPython wraps an exception raised
+            # while a class is being made (``__set_name__``, as pydantic's validators are
+            # set up during an import) in a RuntimeError.
+            raise (KeyboardInterrupt() if stop.signum == signal.SIGINT
+                   else Interrupted(stop.signum)) from e
+        # a bug: still one line, the traceback on request
         if args.debug:
             traceback.print_exc()
         print(f"error: internal error, {type(e).__name__}: {_one_line(str(e))[:300]} "
