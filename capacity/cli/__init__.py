@@ -174,7 +174,7 @@ def _restore_stderr(stop: _Stop) -> None:
 
 
 def _report_interrupt(what: str, debug: bool) -> None:
-    if debug:
+    if debug and sys.exc_info()[0] is not None:  # (none when the interrupt was swallowed)
         traceback.print_exc()
     # A progress bar may have left the cursor mid-line.
     print(f"\nerror: {what}" if _stderr_mid_line() else f"error: {what}", file=sys.stderr)
