@@ -121,19 +121,22 @@ class VpaFeedObserver:
         for gone in self.known - listed:
             st.delete_pod(gone)
         self.known &= listed
+        add = st.add_usage_samples
+        serving = self.serving
+        kept = 0
         for p in self.m.pods:
             cm, mm = p.cpu_metric, p.mem_metric
-            if cm is None or mm is None or p.pod.name not in listed:
+            name = p.pod.name
+            if cm is None or mm is None or name not in listed:
                 continue
-            for name, _ in self.containers:
-                mine = name == self.serving
+            for container, _ in self.containers:
                 # metrics API quantities: millicores and milli-bytes
-                if st.add_cpu_sample(p.pod.name, name, cm.timestamp,
-                                     cm.value / 1000.0 if mine else 0.0):
-                    self.samples += 1
-                if st.add_memory_sample(p.pod.name, name, mm.timestamp,
-                                        mm.value / 1000.0 if mine else 0.0):
-                    self.samples += 1
+                if container == serving:
+                    kept += add(name, container, cm.timestamp, cm.value / 1000.0,
+                                mm.timestamp, mm.value / 1000.0)
+                else:
+                    kept += add(name, container, cm.timestamp, 0.0, mm.timestamp, 0.0)
+        self.samples += kept
 
     def _targets(self, now: float) -> dict[str, dict[str, int]]:
         rec = self.state.recommend(now)

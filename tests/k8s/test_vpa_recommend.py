@@ -265,3 +265,55 @@ def test_bounds_are_ordered(cpu: list[float], memory: list[float], minutes: int)
         assert rec["lowerBound"][r] <= rec["target"][r] <= rec["upperBound"][r]
     assert rec["lowerBound"]["cpu"] >= 25
     assert rec["lowerBound"]["memory"] >= 250 * MIB
+
+
+def _snapshot(x: object) -> object:
+    """Every number a recommender state holds (slots and dicts, recursively), for equality;
+    the aggregator proxies and the histograms' shared options by type only."""
+    if isinstance(x, dict):
+        return {k: _snapshot(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_snapshot(v) for v in x]
+    if type(x).__name__ in ("_AggregatorProxy", "ExponentialHistogramOptions"):
+        return type(x).__name__
+    slots = [s for k in type(x).__mro__ for s in getattr(k, "__slots__", ())]
+    if slots or hasattr(x, "__dict__"):
+        fields = {s: getattr(x, s) for s in slots if hasattr(x, s)}
+        fields.update(getattr(x, "__dict__", {}))
+        return (type(x).__name__, {k: _snapshot(v) for k, v in sorted(fields.items())})
+    return x
+
+
+_SAMPLE = st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(["app", "side"]),
+                    st.floats(0.0, 600.0), st.floats(-0.5, 3.0),      # CPU: step, cores
+                    st.floats(-120.0, 600.0), st.floats(-1e6, 2e9),   # memory: step, bytes
+                    st.booleans(), st.booleans())       # an OOM before it; registered first
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_SAMPLE, min_size=1, max_size=60), st.booleans())
+def test_add_usage_samples_is_add_cpu_then_add_memory(samples: list, by_request: bool) -> None:
+    """The feeder's one-call pair (add_usage_samples) leaves every number of the state as
+    add_cpu_sample then add_memory_sample do: repeated, earlier and negative samples, new
+    containers, OOMs and aggregates collected in between included."""
+    cfg = AggregationsConfig(cpu_sample_weight_by_request=by_request)
+    slow, fast = VpaRecommenderState(aggregations=cfg), VpaRecommenderState(aggregations=cfg)
+    t_cpu = t_mem = 0.0
+    kept_slow = kept_fast = 0
+    for pod, container, d_cpu, cores, d_mem, ws, oom, register in samples:
+        t_cpu += d_cpu
+        t_mem = max(t_mem + d_mem, 0.0)
+        for s in (slow, fast):
+            if register:  # else a sample for an unknown container creates it
+                s.add_pod(pod, {"app": "web"})
+                s.add_container(pod, container, {"cpu": 250, "memory": 256 * MIB})
+            if oom:
+                s.record_oom(pod, container, t_mem)
+            s.garbage_collect(t_cpu)
+        kept_slow += int(slow.add_cpu_sample(pod, container, t_cpu, cores))
+        kept_slow += int(slow.add_memory_sample(pod, container, t_mem, ws))
+        kept_fast += fast.add_usage_samples(pod, container, t_cpu, cores, t_mem, ws)
+        assert _snapshot(vars(fast)) == _snapshot(vars(slow))
+    assert kept_fast == kept_slow
+    end = t_cpu + MINUTE
+    assert fast.recommend(end) == slow.recommend(end)

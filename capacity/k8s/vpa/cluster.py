@@ -229,6 +229,40 @@ class VpaRecommenderState:
         return state.add_sample(
             ContainerUsageSample(t, memory_amount_from_bytes(working_set_bytes), RESOURCE_MEMORY))
 
+    def add_usage_samples(
+        self, pod: str, container: str, cpu_t: float, usage_cores: float,
+        memory_t: float, working_set_bytes: float,
+    ) -> int:
+        """One feeder pass over one known container: :meth:`add_cpu_sample` then
+        :meth:`add_memory_sample`, with the same results, the container's state looked up
+        once and its aggregate once (the feeder adds two samples per container every
+        minute). Returns how many of the two were kept (0-2)."""
+        containers = self.pods.get(pod)
+        state = containers.get(container) if containers is not None else None
+        if state is None:  # a new container: the general path creates it
+            return (int(self.add_cpu_sample(pod, container, cpu_t, usage_cores))
+                    + int(self.add_memory_sample(pod, container, memory_t, working_set_bytes)))
+        kept = 0
+        if usage_cores >= 0:
+            if cpu_t > self._now:
+                self._now = cpu_t
+            # ContainerState.add_cpu_sample's checks (its usage is never negative here),
+            # then its aggregator proxy's add, straight to the aggregate.
+            last = state.last_cpu_sample_start
+            if last is None or cpu_t > last:
+                self.find_or_create_aggregate_container_state(pod, container).add_cpu_sample(
+                    ContainerUsageSample(cpu_t, cpu_amount_from_cores(usage_cores), RESOURCE_CPU,
+                                         state.request.get(RESOURCE_CPU, 0)))
+                state.last_cpu_sample_start = cpu_t
+                kept += 1
+        if working_set_bytes >= 0:
+            if memory_t > self._now:
+                self._now = memory_t
+            if state.add_memory_sample(ContainerUsageSample(
+                    memory_t, memory_amount_from_bytes(working_set_bytes), RESOURCE_MEMORY)):
+                kept += 1
+        return kept
+
     def record_oom(
         self, pod: str, container: str, t: float, memory_request_bytes: float | None = None
     ) -> bool:
