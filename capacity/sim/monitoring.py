@@ -378,40 +378,36 @@ class MonitoringObserver:
                     for i, x in enumerate(inc):
                         acc[i] += x
 
-    def _app_now(self, p: Any, now: float, extras: dict[int, list[float] | None]) -> list[float]:
-        """The pod's counters at ``now``: what was folded in, plus the open step of its
-        class (one ``_inc`` per class and scrape, kept in ``extras``: its pods share it)."""
-        entry = self._acc.get(p.pod.name)
-        vals = list(entry[1]) if entry is not None and entry[0] == p.container_start \
-            else [0.0] * self._nv
-        c = p.cls
-        if p.mode == SERVING and c is not None:
-            key = id(c)
-            if key in extras:
-                extra = extras[key]
-            else:
-                extra = extras[key] = self._inc(c, self.m.last_t, now)
-            if extra is not None:
-                vals = [x + y for x, y in zip(vals, extra, strict=True)]
-        return vals
-
     # --- one scrape ------------------------------------------------------------------------
     def _scrape(self, k: int) -> None:
+        # Runs for every pod at every scrape (100k pod-scrapes a simulated week): the
+        # counters' open step and the memory are computed once per serving class (its pods
+        # share them), attributes are read once, and each value is the same operation on
+        # the same numbers as Model._cum and ServingModel.memory_at give (the same bits).
         m = self.m
         now = m.env.now
         mrs = m.wl.min_ready_seconds
         avail = 0
         base_mem = m.wl.base_memory
-        extras: dict[int, list[float] | None] = {}  # the classes live through the scrape
+        srv = m.srv
+        last_t = m.last_t
+        pods = self._pods
+        acc_of = self._acc.get
+        app = self.app_labels is not None
+        nv = self._nv
+        zeros = [0.0] * nv
+        # per serving class (alive through the scrape): its memory and its open step
+        per_class: dict[int, tuple[float, list[float] | None]] = {}
         for p in m.pods:
-            name = p.pod.name
-            rec = self._pods.get(name)
-            if rec is None:
-                n = len(self._pods) + 1
-                rec = self._pods[name] = _PodRec(name, f"10.244.{n // 250}.{n % 250 + 2}")
             pod = p.pod
+            name = pod.name
+            rec = pods.get(name)
+            if rec is None:
+                n = len(pods) + 1
+                rec = pods[name] = _PodRec(name, f"10.244.{n // 250}.{n % 250 + 2}")
             rec.ksm_k.append(k)
             rec.phase.append(_PHASE_INDEX.get(pod.phase, 4))
+            cs = p.container_start
             if p.node is not None:
                 rec.node = p.node
                 cond_true = False
@@ -420,7 +416,6 @@ class MonitoringObserver:
                         cond_true = True
                 rec.ready_k.append(k)
                 rec.ready.append(1 if cond_true and (p.alive or p.endpoint) else 0)
-                cs = p.container_start
                 if cs is not None:
                     if rec.last_start is not None and cs != rec.last_start:
                         rec.restarts += 1
@@ -429,15 +424,32 @@ class MonitoringObserver:
             if not p.deleted and p.ready_at is not None and p.endpoint \
                     and p.ready_at + mrs <= now:
                 avail += 1
-            if p.container_start is None or p.mode == OFF or not p.alive:
+            mode = p.mode
+            if cs is None or mode == OFF or not p.alive:
                 continue
             rec.ctr_k.append(k)
-            rec.cpu.append(max(m._cum(p, now), 0.0))
-            rec.mem.append(m.srv.memory_at(p.cls, now) if p.mode == SERVING else base_mem)
-            if not p.deleted and self.app_labels is not None:
+            extra = None
+            if mode == SERVING:
+                c = p.cls
+                rec.cpu.append(max(p.cum + (c.S + c.cpu * (now - last_t)) - p.s0, 0.0))
+                shared = per_class.get(id(c))
+                if shared is None:
+                    shared = per_class[id(c)] = (srv.memory_at(c, now),
+                                                 self._inc(c, last_t, now) if app else None)
+                rec.mem.append(shared[0])
+                extra = shared[1]
+            else:
+                rec.cpu.append(max(p.cum + p.rate * (now - p.t0), 0.0))
+                rec.mem.append(base_mem)
+            if app and not p.deleted:
                 rec.app_k.append(k)
-                rec.app.extend(self._app_now(p, now, extras))
-                rec.app_start.append(p.container_start)
+                entry = acc_of(name)
+                vals = entry[1] if entry is not None and entry[0] == cs else zeros
+                if extra is not None:
+                    rec.app.extend([x + y for x, y in zip(vals, extra, strict=True)])
+                else:
+                    rec.app.extend(vals)
+                rec.app_start.append(cs)
         self._dep_k.append(k)
         self._dep_spec.append(m.spec_replicas)
         self._dep_avail.append(avail)
