@@ -61,8 +61,6 @@ HOUSEKEEPING_STREAM = 1001
 INF_ = math.inf
 
 
-
-
 class Observer(Protocol):
     """Something that watches a run without changing it (the monitoring of DESIGN §11).
 
@@ -92,13 +90,6 @@ class RunOutcome:
     columns: dict[str, Any]  # numpy arrays, empty when not recorded
     events: list[tuple[Any, ...]]
     extra: dict[str, Any]
-
-
-
-
-
-
-
 
 
 class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, HpaLoop):
@@ -241,17 +232,6 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         self.retry_pending = False
         self.peak_charged = 0
 
-
-
-
-
-
-
-
-
-
-
-
     def touch(self) -> None:
         """Integrate everything from the last event to now.
 
@@ -375,39 +355,6 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         self.touch()
         self.recompute()
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
     # --- processes -------------------------------------------------------------------------
     def load_process(self, times: np.ndarray, rates: np.ndarray):
         env = self.env
@@ -419,12 +366,6 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
             self.touch()
             self.rate = r
             self.recompute()
-
-
-
-
-
-
 
     def run(self) -> RunOutcome:
         env = self.env
@@ -551,8 +492,6 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
             cols["error_rps"] = np.where(dt > 0, (lost + rows.get("timeouts", 0.0)) / dt, 0.0)
         cols["latency_p50"] = rows.get("latency_p50", np.full(len(t), np.nan))
         cols["latency_p99"] = rows.get("latency_p99", np.full(len(t), np.nan))
-
-
 
 
 def start_hour_of_week(sc: Scenario) -> float:
