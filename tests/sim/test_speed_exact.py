@@ -4,10 +4,10 @@ from the code before the optimisations (tests/sim/data/speed_golden.json).
 
 A digest hashes every float by its bytes, so float reassociation anywhere shows up here.
 
-The digests are kept per numeric platform (:func:`platform_key`): numpy picks the
-implementation of its transcendental functions (used by the load noise, the latency tables
-and the statistics) by the CPU's SIMD extensions, and they differ in the last bits (an
-AVX-512 machine gives other digests than an AVX2 one). On a platform with a recording the
+The digests are kept per numeric platform (:func:`platform_key`): their last bits depend on
+the machine as well as the code (on an AVX-512 machine, unchanged code gave other summary
+and outcome digests than the first recording; numpy's SIMD level changes the latency
+columns, and scipy's special functions or libm may differ too). On a platform with a recording the
 digests must match it; elsewhere they must match one of the recordings, or the test says
 that it cannot check this platform (a skip that names it). Add this platform's digests from
 unchanged code (``--add-platform``), and re-record everything only for an intended change
@@ -187,16 +187,20 @@ def compute(name: str) -> dict[str, str]:
 
 
 def platform_key() -> str:
-    """What decides the last bits of numpy's transcendental functions here: the numpy
-    version, the machine and the SIMD extensions numpy dispatches to on this CPU."""
+    """What decides the last bits of the numbers here: the numpy and scipy versions,
+    Python and the system, the machine and the SIMD extensions numpy dispatches to."""
     import platform
+
+    import scipy
 
     try:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:  # numpy 1.x
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     on = sorted(f for f in __cpu_dispatch__ if __cpu_features__.get(f))
-    return f"numpy {np.__version__} {platform.machine()} {'+'.join(on)}"
+    return (f"numpy {np.__version__} scipy {scipy.__version__} python "
+            f"{platform.python_version()} {platform.system()} {platform.machine()} "
+            f"{'+'.join(on)}")
 
 
 def _golden() -> dict[str, dict[str, dict[str, str]]]:

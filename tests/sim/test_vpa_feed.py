@@ -58,6 +58,12 @@ class Recording:
         self.mem.append((pod, c, t, working_set_bytes))
         return self.inner.add_memory_sample(pod, c, t, working_set_bytes)
 
+    def add_usage_samples(self, pod: str, c: str, cpu_t: float, usage_cores: float,
+                          mem_t: float, working_set_bytes: float) -> int:
+        self.cpu.append((pod, c, cpu_t, usage_cores))
+        self.mem.append((pod, c, mem_t, working_set_bytes))
+        return self.inner.add_usage_samples(pod, c, cpu_t, usage_cores, mem_t, working_set_bytes)
+
     def delete_pod(self, pod: str) -> None:
         self.deleted.append(pod)
         self.inner.delete_pod(pod)

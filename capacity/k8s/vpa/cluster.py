@@ -243,7 +243,7 @@ class VpaRecommenderState:
             return (int(self.add_cpu_sample(pod, container, cpu_t, usage_cores))
                     + int(self.add_memory_sample(pod, container, memory_t, working_set_bytes)))
         kept = 0
-        if usage_cores >= 0:
+        if not usage_cores < 0:  # (as add_cpu_sample: NaN is not refused)
             if cpu_t > self._now:
                 self._now = cpu_t
             # ContainerState.add_cpu_sample's checks (its usage is never negative here),
@@ -255,7 +255,7 @@ class VpaRecommenderState:
                                          state.request.get(RESOURCE_CPU, 0)))
                 state.last_cpu_sample_start = cpu_t
                 kept += 1
-        if working_set_bytes >= 0:
+        if not working_set_bytes < 0:
             if memory_t > self._now:
                 self._now = memory_t
             if state.add_memory_sample(ContainerUsageSample(
