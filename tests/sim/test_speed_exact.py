@@ -7,8 +7,8 @@ A digest hashes every float by its bytes, so float reassociation anywhere shows 
 The digests are kept per numeric platform (:func:`platform_key`): their last bits depend on
 the machine as well as the code (on an AVX-512 machine, unchanged code gave other summary
 and outcome digests than the first recording; numpy's SIMD level changes the latency
-columns, and scipy's special functions or libm may differ too). On a platform with a recording the
-digests must match it; elsewhere they must match one of the recordings, or the test says
+columns, and scipy's special functions or libm may differ too). On a platform with a
+recording the digests must match it; elsewhere they must match one of the recordings, or the test says
 that it cannot check this platform (a skip that names it). Add this platform's digests from
 unchanged code (``--add-platform``), and re-record everything only for an intended change
 of the model's numbers (``--record``, which drops the other platforms' digests):
@@ -236,9 +236,12 @@ if __name__ == "__main__":
         sys.exit("usage: python tests/sim/test_speed_exact.py --record | --add-platform")
     sys.path.insert(0, str(ROOT))
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-    got = {n: compute(n) for n in CASES}
     # --record: an intended change of the numbers, so every other platform's digests go
     golden = {} if "--record" in sys.argv else _golden()
+    if platform_key() in golden:  # --add-platform must not bless a change here
+        sys.exit(f"digests for {platform_key()} are recorded already: the gate checks them; "
+                 "use --record for an intended change of the numbers")
+    got = {n: compute(n) for n in CASES}
     golden[platform_key()] = got
     GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(got)} golden digests for {platform_key()} to {GOLDEN}")
