@@ -164,7 +164,7 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
         # Every ready pod is a queue (DESIGN §10): CPU, memory, throughput and errors of
         # the serving pods come from the serving model, latency at the end of the run.
         self.srv = ServingModel(params_from(self.wl, sc.workload.demand))
-        self.srv_wakeup = math.inf  # next regime change of an overloaded pod
+        self.srv_wakeup = math.inf  # next regime change (or fill piece) of a fluid pod
         self._cores_cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
         self.errors_cum = 0.0  # requests lost so far (not timeouts), warm-up included
         self.n_ep = 0  # endpoints (incl. pods on dead nodes until marked)
@@ -347,7 +347,8 @@ class Model(Endpoints, CpuShares, Kubelet, WorkloadControllers, MetricsServer, H
             self._check_recovered()
 
     def _serving_wakeup(self, at: float):
-        """An overloaded pod drains or fills its queue at ``at``: its regime changes."""
+        """A fluid pod drains or fills its queue, or ends a fill piece, at ``at``: its
+        regime or its slope changes."""
         yield self.env.timeout(max(at - self.env.now, 0.0))
         if at != self.srv_wakeup:
             return  # superseded by an earlier one

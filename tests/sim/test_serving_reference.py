@@ -233,23 +233,64 @@ def test_spike_on_processor_sharing_pods() -> None:
     compare(model, ref)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: at exactly capacity with an unbounded queue the model never queues: "
-    "ServingModel._set_rate runs the fluid with slope lam - mu = 0, so the backlog stays "
-    "at its start (0 for a new pod) and every request takes w = 0.1 s; an M/M/1 queue at "
-    "rho = 1 is null-recurrent and its backlog grows like the square root of time: the "
-    "reference's mean over 20 minutes is 9.4 +- 2.5 s, p99 21 +- 4 s (a load equal to a "
-    "round-number capacity is easy to write in a scenario)"))
-def test_exactly_at_capacity_the_queue_still_grows() -> None:
-    # One pod, one worker, w = 0.1 s: mu = 10/s, offered exactly 10/s for 20 minutes,
-    # starting empty. Same tolerances as above (the reference's spread is wide here: its
-    # backlog is a reflected random walk without drift).
+@pytest.mark.parametrize("rate", [9.9, 10.0, 10.2])
+def test_near_and_at_capacity_the_queue_fills_slowly(rate: float) -> None:
+    # One pod, one worker, w = 0.1 s: mu = 10/s, steady at 5/s, then offered 9.9, 10 or
+    # 10.2/s for 20 minutes (measured). Near capacity the stationary queue (at 9.9/s: a
+    # 10 s mean response, 46 s p99) is hours away; at exactly capacity the queue is
+    # null-recurrent and its backlog grows like the square root of time (the reference's
+    # mean 9.4 +- 2.5 s, p99 21 +- 4 s); just above, it grows by 0.2/s on top of that.
+    # Before the slow fill was modelled the model gave 10 s at 9.9/s and 0.1 s (no queue
+    # at all) at 10/s. Same tolerances as above (the reference's spread is wide here: its
+    # backlog is a reflected random walk with little drift).
     demand = {"cpuPerRequest": 0.1, "concurrency": 1}
-    sc = serving_scenario(demand, {"constant": 10}, duration="1200s", cpu_limit="1")
+    load = {"steps": [{"at": 0, "rps": 5}, {"at": 100, "rps": rate}], "resolution": "1s"}
+    sc = serving_scenario(demand, load, duration="1300s", warmup="100s", cpu_limit="1")
     model = model_numbers(capacity.simulate(sc, runs=1, seed=1).outcomes[0])
-    plan = Plan(rates=((0.0, 10.0),), pods=((0.0, INF, INF),), window=(0.0, 1200.0))
+    plan = Plan(rates=((0.0, 5.0), (100.0, rate)), pods=((0.0, INF, INF),),
+                window=(100.0, 1300.0))
     ref = replicate(PodSpec(work=0.1, workers=1, cores=1.0), plan, range(8))
     compare(model, ref, keys=("answered", "mean", "p50", "p99"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LIMITATION: a run's p99 near capacity is a path extreme the mean-field model does not "
+    "have: at 9.8/s the fill ends within the run and the stationary tail gives 19.9 s, the "
+    "reference's runs 12.5 +- 2.1 s (at 9.9/s the fill's mean path gives 8.6 s against "
+    "15.7 +- 3.0, within the tolerance); the means agree within the reference's spread "
+    "from 9.5 to 11/s"))
+def test_p99_of_a_run_just_below_capacity() -> None:
+    demand = {"cpuPerRequest": 0.1, "concurrency": 1}
+    load = {"steps": [{"at": 0, "rps": 5}, {"at": 100, "rps": 9.8}], "resolution": "1s"}
+    sc = serving_scenario(demand, load, duration="1300s", warmup="100s", cpu_limit="1")
+    model = model_numbers(capacity.simulate(sc, runs=1, seed=1).outcomes[0])
+    plan = Plan(rates=((0.0, 5.0), (100.0, 9.8)), pods=((0.0, INF, INF),),
+                window=(100.0, 1300.0))
+    ref = replicate(PodSpec(work=0.1, workers=1, cores=1.0), plan, range(8))
+    compare(model, ref, keys=("answered", "mean", "p50", "p99"))
+
+
+@pytest.mark.parametrize(("every", "lag"), [(None, 0.002), (15, 0.025)])
+def test_at_capacity_the_backlog_follows_the_pointwise_stationary_fill(every: int | None,
+                                                                      lag: float) -> None:
+    # The closed form of the approximation the model uses (serving.py _fill_piece): an
+    # M/M/1 queue at rho = 1 from empty, dB/dt = mu - mu B / (1 + B), so B^2 / 2 + B =
+    # mu t. The model's pieces end on that curve and run under it by 0.2% at most in
+    # between; with the load re-stated every 15 s (by 1e-12 of it: each a new piece from
+    # where the last one was cut) they lag it by 2.5% at most.
+    demand = {"cpuPerRequest": 0.1, "concurrency": 1}
+    load: dict[str, Any] = {"constant": 10}
+    if every is not None:
+        load = {"steps": [{"at": t, "rps": 10.0 * (1 + 1e-12 * ((t // every) % 2))}
+                          for t in range(0, 1200, every)], "resolution": "1s"}
+    sc = serving_scenario(demand, load, duration="1200s", cpu_limit="1")
+    ts = capacity.simulate(sc, runs=1, seed=1, record=True).timeseries
+    exact = -1.0 + np.sqrt(1.0 + 2.0 * 10.0 * ts["time"].to_numpy())
+    rel = ts["inflight"].to_numpy() / exact - 1.0
+    assert len(rel) == 80
+    assert rel.max() <= 1e-9 and rel.min() >= -lag, (rel.min(), rel.max())
+    # and the latency it implies: the mean path's last arrivals wait B / mu, about 15 s
+    assert 14.0 < ts["latency_p99"].to_numpy()[-1] < 16.0
 
 
 # --- (c) a scale-up in the middle of overload -----------------------------------------------------
