@@ -11,12 +11,13 @@ so they are kept in *classes*; a class is in one of two regimes:
 * **fluid**: overloaded, draining a backlog, or filling slowly. ``B`` (requests in the
   pod) moves linearly, ``dB/dt = accepted - capacity`` (a slow fill: see below); at ``N``
   (concurrency + queueLimit) arrivals beyond capacity are rejected (``rejected``); once
-  ``B`` is back at (or within 5% under) the steady mean the class is steady again. The moments where that happens are events of
-  the run (:meth:`ServingModel.next_transition`). An unbounded queue near capacity (below
-  it but slow to fill, or above it by little) instead fills along the pointwise-stationary
-  fluid approximation, in linear pieces that are events too
-  (:meth:`ServingModel._fill_piece`): at exactly capacity its backlog grows like the
-  square root of time, as a critically loaded queue's does, rather than not at all.
+  ``B`` is back at (or, filling, within 5% under) the steady mean the class is steady
+  again. The moments where that happens are events of the run
+  (:meth:`ServingModel.next_transition`). An unbounded queue near capacity (below it but
+  slow to fill, or above it by little) instead fills along the pointwise-stationary fluid
+  approximation, in linear pieces that are events too (:meth:`ServingModel._fill_piece`):
+  at exactly capacity its backlog grows like the square root of time, as a critically
+  loaded queue's does, rather than not at all.
 
 Errors: no ready endpoint (``no_endpoint``); requests sent to a pod on a dead node before
 it is marked NotReady, and those in flight on a pod when its node dies (``dead_endpoint``);
@@ -482,8 +483,8 @@ class ServingModel:
         by two-point Gauss-Legendre on ``1 / (lam - x(B))`` (exact for M/M/1 at capacity),
         so a piece that runs to its end ends on the ODE's curve, and one cut short by a
         change of load (a new piece starts where it is) lags the curve by a few percent at
-        most. The busy cores are the work done over the piece. Once ``x`` is within 1% of
-        ``lam - mu`` of ``mu``, the rest is one linear piece at ``lam - mu`` (end inf).
+        most. The busy cores are the work done over the piece. Once ``mu - x`` is under
+        1% of ``lam - mu``, the rest is one linear piece at ``lam - mu`` (end inf).
         """
         end = b + max(b * _FILL_STEP, _FILL_STEP)
         if top != INF:
