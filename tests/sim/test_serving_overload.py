@@ -272,6 +272,22 @@ def test_row_error_rate_shows_when_the_timeouts_begin() -> None:
     np.testing.assert_allclose(inside(ts, T_DOWN, 1740.2)["error_rps"], 5.0, rtol=1e-6)
 
 
+def one_pod_alone(work: float, cores: float, record: bool = True) -> Any:
+    """A ServingModel with one pod of ``cores``: one worker, exponential work ``work``,
+    an unbounded queue, nothing else (no fixed part, no memory, no limits)."""
+    from types import SimpleNamespace
+
+    from capacity.sim.serving import ServingModel, ServingParams
+
+    inf = math.inf
+    params = ServingParams(work=work, cv=1.0, fixed=0.0, concurrency=1.0, queue_limit=inf,
+                           timeout=inf, base_cpu=0.0, base_memory=0.0,
+                           memory_per_inflight=0.0, rate_cap=inf)
+    srv = ServingModel(params, record_segments=record)
+    srv.add_pod(SimpleNamespace(cls=None, cum=0.0, s0=0.0, spot=False), cores, 0.0)
+    return srv
+
+
 @pytest.mark.parametrize("cores", [1e-12, 1e-13, 1e-300])
 @pytest.mark.parametrize("load", [0.999, 1.0, 1.001, 5e12])
 def test_a_pod_with_next_to_no_cpu_near_capacity_is_still_a_queue(cores: float,
@@ -279,16 +295,7 @@ def test_a_pod_with_next_to_no_cpu_near_capacity_is_still_a_queue(cores: float,
     # CPU shares can leave a pod a rounding residue of a core. Its queue near capacity
     # (where the slow fill inverts the stationary mean, which for so little load is the
     # load itself) must still take a regime, with a growth that is never negative.
-    from types import SimpleNamespace
-
-    from capacity.sim.serving import ServingModel, ServingParams
-
-    inf = math.inf
-    params = ServingParams(work=0.1, cv=1.0, fixed=0.0, concurrency=1.0, queue_limit=inf,
-                           timeout=inf, base_cpu=0.0, base_memory=0.0,
-                           memory_per_inflight=0.0, rate_cap=inf)
-    srv = ServingModel(params)
-    srv.add_pod(SimpleNamespace(cls=None, cum=0.0, s0=0.0, spot=False), cores, 0.0)
+    srv = one_pod_alone(0.1, cores)
     srv.update(0.0, load * cores / 0.1, 1)
     (c,) = srv.classes
     assert c.slope >= 0.0 and math.isfinite(c.slope)
@@ -302,16 +309,7 @@ def test_fill_pieces_wake_strictly_later(start: float, load: float) -> None:
     # week: its first pieces last microseconds, under a few ulps of the clock. Each wakeup
     # must lie strictly after the last (a kept piece whose end the backlog missed by
     # rounding once woke at the same instant for ever), and the fill must go on.
-    from types import SimpleNamespace
-
-    from capacity.sim.serving import ServingModel, ServingParams
-
-    inf = math.inf
-    params = ServingParams(work=1e-4, cv=1.0, fixed=0.0, concurrency=1.0, queue_limit=inf,
-                           timeout=inf, base_cpu=0.0, base_memory=0.0,
-                           memory_per_inflight=0.0, rate_cap=inf)
-    srv = ServingModel(params, record_segments=False)
-    srv.add_pod(SimpleNamespace(cls=None, cum=0.0, s0=0.0, spot=False), 1.0, 0.0)
+    srv = one_pod_alone(1e-4, 1.0, record=False)
     mu = 1e4
     srv.update(0.0, 0.5 * mu, 1)
     srv.advance(0.0, start, 0, 1, 0, 0.5 * mu, -1)
@@ -320,7 +318,7 @@ def test_fill_pieces_wake_strictly_later(start: float, load: float) -> None:
     b0 = srv.inflight_total(now)
     for _ in range(60):
         nxt = srv.next_transition(now)
-        if nxt == inf:
+        if nxt == math.inf:
             break
         assert nxt > now
         srv.advance(now, nxt, 0, 1, 0, rate, -1)
