@@ -188,7 +188,8 @@ def compute(name: str) -> dict[str, str]:
 
 def platform_key() -> str:
     """What decides the last bits of the numbers here: the numpy and scipy versions,
-    Python and the system, the machine and the SIMD extensions numpy dispatches to."""
+    Python and the system, the machine and the SIMD extensions numpy dispatches to, the
+    BLAS kernels and the C library (Python's math functions)."""
     import platform
 
     import scipy
@@ -200,7 +201,25 @@ def platform_key() -> str:
     on = sorted(f for f in __cpu_dispatch__ if __cpu_features__.get(f))
     return (f"numpy {np.__version__} scipy {scipy.__version__} python "
             f"{platform.python_version()} {platform.system()} {platform.machine()} "
-            f"{'+'.join(on)}")
+            f"{'+'.join(on)} blas {_blas_core()} {' '.join(platform.libc_ver())}")
+
+
+def _blas_core() -> str:
+    """The kernel set numpy's OpenBLAS chose for this CPU (its dot products' last bits
+    follow it; two machines whose key was the same without it and the C library gave other
+    digests on the same code). "?" where it cannot be asked."""
+    import ctypes
+
+    libs = sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("*openblas*"))
+    for lib in libs:
+        so = ctypes.CDLL(str(lib))
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename64_", "openblas_get_corename"):
+            fn = getattr(so, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return "?"
 
 
 def _golden() -> dict[str, dict[str, dict[str, str]]]:
