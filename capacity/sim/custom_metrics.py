@@ -60,7 +60,13 @@ class ModelMetrics:
         srv = self.m.srv
         p = srv.p
         if cls.fluid:
-            return srv._fluid_t(cls, max(cls.backlog(now), 0.0))
+            before, service = srv.fluid_parts(cls, max(cls.backlog(now), 0.0))
+            cv2 = p.cv * p.cv if srv.shares(cls) else 0.0
+            if cv2 < 1e-9 or math.isinf(before + service):
+                return before + service
+            # the time in service is the arrival's own work's (ServingModel.fluid_parts)
+            return float(qm.response_quantile(q, before, 0.0, 0.0, service, cv2,
+                                              iterations=40)[0])
         st = cls.state
         if st is None or st.accepted <= 0:
             return p.fixed + p.work
@@ -105,12 +111,18 @@ class ModelMetrics:
         if not parts:
             return p.fixed + p.work
         total = sum(w for w, _ in parts)
+        work_cv2 = p.cv * p.cv
 
         def cdf(t: float) -> float:
             acc = 0.0
             for w, c in parts:
                 if c.fluid:
-                    acc += w * (1.0 if t >= srv._fluid_t(c, max(c.backlog(now), 0.0)) else 0.0)
+                    before, service = srv.fluid_parts(c, max(c.backlog(now), 0.0))
+                    if not srv.shares(c) or work_cv2 < 1e-9 or math.isinf(before + service):
+                        acc += w * (1.0 if t >= before + service else 0.0)
+                    else:
+                        acc += w * float(qm.response_cdf(t, before, 0.0, 0.0, service,
+                                                         work_cv2))
                 else:
                     pw, th, svc, cv2 = c.state.distribution(p.work)
                     acc += w * float(qm.response_cdf(t, p.fixed, pw, th, svc, cv2))

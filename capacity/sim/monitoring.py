@@ -300,6 +300,7 @@ class MonitoringObserver:
         self._work = p.work
         self._cap = p.rate_cap
         self._le = np.asarray(PROMETHEUS_BUCKETS, dtype=float)
+        self._bin_arrays: dict[int, tuple[np.ndarray, ...]] = {}  # _fluid_buckets, by id
         model.srv.watchers.append(self._advance)
         model.env.process(self._loop())
 
@@ -344,21 +345,39 @@ class MonitoringObserver:
             return [acc, rejected, limited * dt]
         if c.fluid:
             srv = self.m.srv
-            ra = srv.response_time(c, max(c.backlog(a), 0.0))
-            rb = srv.response_time(c, max(c.backlog(b), 0.0))
+            wa, sa = srv.fluid_parts(c, max(c.backlog(a), 0.0))
+            wb, sb = srv.fluid_parts(c, max(c.backlog(b), 0.0))
+            ra, rb = wa + sa, wb + sb
             if math.isinf(ra) or math.isinf(rb):
                 return [0.0, rejected, limited * dt] + [0.0] * (nv - 3)
-            lo, hi = min(ra, rb), max(ra, rb)
-            if hi > lo:
-                f = np.clip((self._le - lo) / (hi - lo), 0.0, 1.0)
-            else:
-                f = (self._le >= lo).astype(float)
+            f = self._fluid_buckets(srv.work_bins_of(c), wa, sa, wb, sb)
             mean = (ra + rb) / 2
         else:
             if c.state is None:
                 return [0.0, rejected, limited * dt] + [0.0] * (nv - 3)
             f, mean = self._steady(c.state)
         return [acc, rejected, limited * dt, acc * mean, *(acc * f).tolist()]
+
+    def _fluid_buckets(self, bins: tuple[tuple[float, ...], ...], wa: float, sa: float,
+                       wb: float, sb: float) -> np.ndarray:
+        """Share of a fluid stretch's arrivals at or under each bucket bound: per bin of the
+        work (``bins``: ServingModel.work_bins_of) the mean response time moves linearly
+        from ``wa + x sa`` to ``wb + x sb`` over the stretch, spread over the bin's band at
+        the narrower end's width, as the serving model's segments are."""
+        if len(bins[0]) == 1:
+            ra, rb = wa + sa, wb + sb
+            lo, hi = min(ra, rb), max(ra, rb)
+            if hi > lo:
+                return np.clip((self._le - lo) / (hi - lo), 0.0, 1.0)
+            return (self._le >= lo).astype(float)
+        arrays = self._bin_arrays.get(id(bins))
+        if arrays is None:
+            arrays = self._bin_arrays[id(bins)] = tuple(np.asarray(v)[:, None] for v in bins)
+        pb, x, wd = arrays
+        ra, rb = wa + x * sa, wb + x * sb
+        w = wd * min(sa, sb)
+        f = qm.band_cdf(self._le[None, :], np.minimum(ra, rb) - w / 2, np.abs(rb - ra), w)
+        return pb[:, 0] @ f
 
     def _advance(self, t0: float, t1: float, classes: Sequence[Any]) -> None:
         """Serving-model watcher: fold one integration step into the pods' counters."""

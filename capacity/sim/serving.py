@@ -13,11 +13,14 @@ so they are kept in *classes*; a class is in one of two regimes:
   (concurrency + queueLimit) arrivals beyond capacity are rejected (``rejected``); once
   ``B`` is back at (or, filling, within 5% under) the steady mean the class is steady
   again. The moments where that happens are events of the run
-  (:meth:`ServingModel.next_transition`). An unbounded queue near capacity (below it but
-  slow to fill, or above it by little) instead fills along the pointwise-stationary fluid
-  approximation, in linear pieces that are events too (:meth:`ServingModel._fill_piece`):
-  at exactly capacity its backlog grows like the square root of time, as a critically
-  loaded queue's does, rather than not at all.
+  (:meth:`ServingModel.next_transition`). An arrival's time is the mean path's: its wait
+  for a worker, then, where more requests are in service than the pod has cores (they
+  share them), its own work times the sharing it finds (the work in bins, each a band of
+  times: :meth:`ServingModel.work_bins_of`); under FCFS the mean work. An unbounded queue
+  near capacity (below it but slow to fill, or above it by little) instead fills along the
+  pointwise-stationary fluid approximation, in linear pieces that are events too
+  (:meth:`ServingModel._fill_piece`): at exactly capacity its backlog grows like the
+  square root of time, as a critically loaded queue's does, rather than not at all.
 
 Errors: no ready endpoint (``no_endpoint``); requests sent to a pod on a dead node before
 it is marked NotReady, and those in flight on a pod when its node dies (``dead_endpoint``);
@@ -52,9 +55,13 @@ ERROR_REASONS = ("timeout", "rejected", "no_endpoint", "dead_endpoint")
 PROMETHEUS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Segment layout: t0, t1, kind, arrivals, a, b, c, owner, d. Steady: a = p_wait,
-# b = theta, c = mean time in service, d = its cv^2. Fluid: a, b = response times at t0, t1.
+# b = theta, c = mean time in service, d = its cv^2. Fluid: a, b = mean response times at
+# t0, t1 (linear between); c, d = the width at t0, t1 of the band of times about them (a bin
+# of the work: queueing.work_bins), uniform; 0 where every arrival at an instant has the same
+# time. A piece of a segment takes the narrower of its ends' widths as its band (_band).
 _STEADY, _FLUID = 0.0, 1.0
 _SEG = 9
+_ONE_BIN = ((1.0,), (1.0,), (0.0,))  # work_bins_of where every arrival has the mean's work
 _SETTLE = 0.5  # seconds: a fill or drain shorter than this is taken as instantaneous
 # An unbounded queue below capacity whose fill takes less than about _FILL_GRAIN s is at its
 # stationary state at once (that overstates its first seconds' waits: the safe side);
@@ -188,6 +195,11 @@ class ServingModel:
         self._cache: dict[tuple[float, float], qm.QueueState] = {}
         self._finished: tuple[int, _Mixture] | None = None  # (segments, mixture) of finish()
         self._released = False
+        # Where requests in service share cores, a fluid arrival's time in service is its
+        # own work times the mean path's sharing: the work's distribution in bins, each
+        # bin's arrivals a segment of their own (work_bins_of).
+        pb, xb, wb = (tuple(float(v) for v in a) for a in qm.work_bins(params.cv * params.cv))
+        self._bins = (pb, xb, wb)
         # Read-only observers of every integration step (the monitoring of DESIGN §11):
         # called as ``watcher(t0, t1, classes)`` before the step, warm-up included.
         self.watchers: list[Any] = []
@@ -608,8 +620,13 @@ class ServingModel:
             tot.memory_alloc_spot += c.n_spot * a_mem
             if c.fluid:
                 if rec and acc > 0:
-                    seg.extend((s0, t1, _FLUID, acc, self._fluid_t(c, b0), self._fluid_t(c, b1),
-                                0.0, owner, 0.0))
+                    wa, sa = self.fluid_parts(c, b0)
+                    wb, sb = self.fluid_parts(c, b1)
+                    # a bin's band: its spread of work times the time in service
+                    for pj, xj, wj in zip(*self.work_bins_of(c), strict=True):
+                        seg.extend((s0, t1, _FLUID, acc * pj, wa + xj * sa, wb + xj * sb,
+                                    wj * sa if wj > 0 else 0.0, owner,
+                                    wj * sb if wj > 0 else 0.0))
             else:
                 st = c.state
                 if rec and acc > 0 and st is not None:
@@ -617,22 +634,46 @@ class ServingModel:
                     seg.extend((s0, t1, _STEADY, acc, pw, th, svc, owner, cv2))
 
     def response_time(self, c: PodClass, b: float) -> float:
-        """Response time (seconds) of an arrival that finds ``b`` requests in a fluid pod
-        of ``c`` (inf when the pod has no CPU for requests). In a slow fill that is the
+        """Mean response time (seconds) of an arrival that finds ``b`` requests in a fluid
+        pod of ``c`` (inf when the pod has no CPU for requests). In a slow fill that is the
         mean path's time: a run's p99 there is low (at 99% of capacity about half the
         reference's), and high once the fill ends (the stationary tail, which a 20-minute
         run does not see in full)."""
         return self._fluid_t(c, b)
 
     def _fluid_t(self, c: PodClass, b: float) -> float:
-        """Response time of an arrival that finds ``b`` requests in a fluid pod."""
+        """Mean response time of an arrival that finds ``b`` requests in a fluid pod."""
+        before, service = self.fluid_parts(c, b)
+        return before + service
+
+    def shares(self, c: PodClass) -> bool:
+        """Whether requests in service in a pod of ``c`` can share its cores: more of them
+        than it has cores, and more than one (one worker on half a core is slow, not
+        shared). Processor sharing, or more workers than cores."""
+        return self.p.concurrency > max(c.m, 1.0)
+
+    def work_bins_of(self, c: PodClass) -> tuple[tuple[float, ...], ...]:
+        """(probabilities, means, widths) of a fluid arrival's work over the mean work in
+        a pod of ``c``: the work's bins (:func:`capacity.sim.queueing.work_bins`) where
+        requests share cores, where a request's time is its own work's; else (and where the
+        pod has no CPU for requests) one bin of the mean and width 0, the mean path's time
+        (under FCFS the wait, whose spread the fluid leaves out too, dominates)."""
+        return self._bins if self.shares(c) and c.mu > 0 else _ONE_BIN
+
+    def fluid_parts(self, c: PodClass, b: float) -> tuple[float, float]:
+        """An arrival that finds ``b`` requests in a fluid pod of ``c``: (seconds before
+        its service: the fixed part and its wait for a worker, both the mean path's; mean
+        seconds in service). With ``n`` requests in service sharing ``m`` cores each is
+        served at ``m / n`` of a core, so an arrival's time in service is its own work over
+        the mean work times the second (:meth:`work_bins_of`): a short request leaves early
+        and a long one stays."""
         p = self.p
         if c.mu == 0:
-            return INF
+            return INF, INF
         k = p.concurrency
         wait = max(b - k, 0.0) / c.mu if k != INF else 0.0
         in_service = min(b, k)
-        return p.fixed + wait + p.work * max(1.0, in_service / c.m if c.m > 0 else INF)
+        return p.fixed + wait, p.work * max(1.0, in_service / c.m if c.m > 0 else INF)
 
     # --- per-pod readings -----------------------------------------------------------------------
     def cpu_at(self, cls: PodClass, t: float, last_t: float) -> float:
@@ -701,6 +742,10 @@ class ServingModel:
                 part = np.where(tau >= hi_, (lo_ + hi_) / 2,
                                 np.where(tau <= lo_, 0.0, (tau - lo_) / np.where(
                                     hi_ > lo_, hi_ - lo_, 1.0) * (lo_ + tau) / 2))
+            w_ = _widths(fl)
+            band = w_ > 0
+            if band.any():
+                part[band] = qm.band_partial_mean(tau, *_band(a_[band], b_[band], w_[band]))
             tsum += float((n_fl * part).sum())
         mean = tsum / answered if answered > 0 else math.nan
         qs = {f"p{round(q * 100):d}": mix.quantile(q, answered, grid, f_run) for q in quantiles}
@@ -755,62 +800,106 @@ class ServingModel:
         st_rows, st_idx, st_w = _split_by_rows(st, rows, edges)
         fl_rows, fl_idx, fl_w = _split_by_rows(fl, rows, edges)
         np.add.at(out["timeouts"], st_rows, st_w * (1 - ok_st[st_idx]))
-        # fluid pieces: the response time moves linearly over the segment; cut at the rows
-        fl_pieces = None
+        # fluid pieces: the mean response time and the band's width move linearly over the
+        # segment; cut at the rows, a piece's band is the narrower of its ends'
+        pa = pb = pw = np.zeros(0)
+        exact = np.zeros(len(fl_idx), dtype=bool)  # pieces of rows read off exactly below
         if len(fl_idx):
             t0, t1 = fl[fl_idx, 0], fl[fl_idx, 1]
             span = np.where(t1 > t0, t1 - t0, 1.0)
-            a = np.maximum(t0, edges[fl_rows])
-            b = np.minimum(t1, edges[fl_rows + 1])
+            ua = np.clip((np.maximum(t0, edges[fl_rows]) - t0) / span, 0, 1)
+            ub = np.clip((np.minimum(t1, edges[fl_rows + 1]) - t0) / span, 0, 1)
             ta, tb = fl[fl_idx, 4], fl[fl_idx, 5]
-            fl_pieces = np.column_stack([ta + (tb - ta) * np.clip((a - t0) / span, 0, 1),
-                                         ta + (tb - ta) * np.clip((b - t0) / span, 0, 1)])
+            ha, hb = fl[fl_idx, 6], fl[fl_idx, 8]
+            pa, pb = ta + (tb - ta) * ua, ta + (tb - ta) * ub
+            pw = np.minimum(ha + (hb - ha) * ua, ha + (hb - ha) * ub)
             # a piece's timeouts from its own response times, not the whole segment's
             tau = self.p.timeout
             if tau != INF:
-                lo_t, hi_t = fl_pieces.min(axis=1), fl_pieces.max(axis=1)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ok = np.where(hi_t > lo_t, np.clip((tau - lo_t) / (hi_t - lo_t), 0, 1),
-                                  (tau >= lo_t).astype(float))
+                ok = _pieces_cdf(tau, pa, pb, pw)
                 np.add.at(out["timeouts"], fl_rows, fl_w * (1 - ok))
+            n_st = np.bincount(st_rows, minlength=n) if len(st_rows) else np.zeros(n)
+            n_band = np.bincount(fl_rows, weights=pw > 0, minlength=n)
+            exact = (n_st[fl_rows] == 0) & (n_band[fl_rows] > 0)
         from scipy import sparse
 
         m_st = sparse.csr_matrix((st_w, (st_rows, mix.inverse[st_idx])),
                                  shape=(n, len(mix.states))) if len(st_idx) else None
+        on_grid = np.flatnonzero(~exact)
+        g_rows = fl_rows[on_grid]
+        step = max(_TABLE_CELLS // max(len(grid), 1), 1)
         chunk = 4096
         for lo in range(0, n, chunk):
             hi = min(lo + chunk, n)
             f = np.zeros((hi - lo, len(grid)))
             if m_st is not None:
                 f += m_st[lo:hi] @ mix.table(grid)
-            if fl_pieces is not None:
-                sel = (fl_rows >= lo) & (fl_rows < hi)
-                if sel.any():
-                    ca = fl_pieces[sel, 0][:, None]
-                    cb = fl_pieces[sel, 1][:, None]
-                    lo_t, hi_t = np.minimum(ca, cb), np.maximum(ca, cb)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        frac = np.where(hi_t > lo_t, (grid[None, :] - lo_t) / (hi_t - lo_t),
-                                        (grid[None, :] >= lo_t).astype(float))
-                    contrib = fl_w[sel][:, None] * np.clip(frac, 0.0, 1.0)
-                    np.add.at(f, fl_rows[sel] - lo, contrib)
+            sel = on_grid[(g_rows >= lo) & (g_rows < hi)]
+            for k in range(0, len(sel), step):
+                j = sel[k:k + step]
+                frac = _pieces_cdf(grid[None, :], pa[j, None], pb[j, None], pw[j, None])
+                np.add.at(f, fl_rows[j] - lo, fl_w[j][:, None] * frac)
             total = f[:, -1]
             for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
                 out[key][lo:hi] = _interp_quantile(grid, f, q * total)
-        if fl_pieces is not None:
-            # Rows made of one fluid piece alone: its answers' times are uniform on
-            # [a, min(b, tau)]: exact, not the grid's interpolation.
-            n_st = np.bincount(st_rows, minlength=n) if len(st_rows) else np.zeros(n)
+        if len(fl_idx):
+            # Rows made of one fluid piece alone and no band: its answers' times are uniform
+            # on [a, min(b, tau)]: exact, not the grid's interpolation.
             n_fl = np.bincount(fl_rows, minlength=n)
-            alone = np.flatnonzero((n_fl[fl_rows] == 1) & (n_st[fl_rows] == 0))
+            alone = np.flatnonzero((n_fl[fl_rows] == 1) & (n_st[fl_rows] == 0)
+                                   & (n_band[fl_rows] == 0))
             if len(alone):
                 rk = fl_rows[alone]
-                lo_t = fl_pieces[alone].min(axis=1)
-                hi_t = np.minimum(fl_pieces[alone].max(axis=1), self.p.timeout)
+                lo_t = np.minimum(pa[alone], pb[alone])
+                hi_t = np.minimum(np.maximum(pa[alone], pb[alone]), self.p.timeout)
                 live = hi_t >= lo_t
                 for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
                     out[key][rk[live]] = (lo_t + q * (hi_t - lo_t))[live]
+            # Rows of fluid pieces only, one with a band at least (a fluid segment's work
+            # bins): bisection on their mixture, exact too.
+            if exact.any():
+                self._fluid_row_quantiles(out, fl_rows[exact], pa[exact], pb[exact],
+                                          pw[exact], fl_w[exact], n)
         return out
+
+    def _fluid_row_quantiles(self, out: dict[str, np.ndarray], rows: np.ndarray,
+                             a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                             weight: np.ndarray, n: int) -> None:
+        """p50 and p99 of the answered arrivals of rows made of fluid pieces only: piece
+        ``i`` of row ``rows[i]`` has ``weight[i]`` arrivals, mean times from ``a[i]`` to
+        ``b[i]`` and band ``w[i]`` (:func:`_pieces_cdf`); those over the timeout, and those
+        of a pod with no CPU for requests (infinite times), are not answered. NaN where a
+        row has none answered. Log-bisection to 1e-9 of the time."""
+        tau = self.p.timeout
+        rows_here = np.unique(rows)
+        fin = np.isfinite(a) & np.isfinite(b)
+        rows, a, b, w, weight = rows[fin], a[fin], b[fin], w[fin], weight[fin]
+        lo_i, d, _ = _band(a, b, w)
+        small = np.full(n, INF)
+        np.minimum.at(small, rows, lo_i)
+        top = np.full(n, -INF)
+        np.maximum.at(top, rows, lo_i + d + w)
+        big = np.minimum(top, tau)
+        small = np.maximum(small, 1e-12 * big)  # a band may start at 0 s (no fixed part)
+
+        def mass(t: np.ndarray) -> np.ndarray:  # per row: arrivals answered within t
+            return np.bincount(rows, weights=weight * _pieces_cdf(t[rows], a, b, w),
+                               minlength=n)
+
+        live = np.zeros(n, dtype=bool)
+        live[rows] = True
+        live &= big >= small
+        total = mass(np.where(live, big, 0.0))
+        live &= total > 0
+        for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
+            x0 = np.log(np.where(live, small, 1.0))
+            x1 = np.log(np.where(live, big, 1.0))
+            for _ in range(40):
+                mid = 0.5 * (x0 + x1)
+                below = mass(np.exp(mid)) < q * total
+                x0, x1 = np.where(below, mid, x0), np.where(below, x1, mid)
+            out[key][rows_here] = np.nan
+            out[key][live] = np.exp(x1)[live]
 
 
 _TABLE_CELLS = 1 << 16  # cells of the latency table computed at once
@@ -832,6 +921,7 @@ class _Mixture:
             self.inverse = np.zeros(0, dtype=int)
             self.weights = np.zeros(0)
         self.fl = fl
+        self._pieces = (fl[:, 4], fl[:, 5], _widths(fl))  # (a, b, band) of _pieces_cdf
         self._tables: dict[int, np.ndarray] = {}
 
     def table(self, grid: np.ndarray) -> np.ndarray:
@@ -857,7 +947,7 @@ class _Mixture:
         v = float(self.weights @ qm.response_cdf(x, self.p.fixed, s[:, 0], s[:, 1], s[:, 2],
                                                  s[:, 3])) if len(s) else 0.0
         if len(self.fl):
-            v += float((self.fl[:, 3] * _fluid_cdf(x, self.fl)).sum())
+            v += float((self.fl[:, 3] * _pieces_cdf(x, *self._pieces)).sum())
         return v
 
     def span(self) -> tuple[float, float]:
@@ -870,8 +960,9 @@ class _Mixture:
             hi = float(self.p.fixed + 60.0 * tail.max())
             lo = max(lo, float(self.p.fixed + 1e-3 * np.maximum(s[:, 2], 1e-12).min()))
         if len(self.fl):
-            hi = max(hi, float(np.maximum(self.fl[:, 4], self.fl[:, 5]).max()) * 1.01)
-            lo = min(lo, float(np.minimum(self.fl[:, 4], self.fl[:, 5]).min()) * 0.99)
+            a, b, w = self._pieces
+            hi = max(hi, float((np.maximum(a, b) + w / 2).max()) * 1.01)
+            lo = min(lo, float((np.minimum(a, b) - w / 2).min()) * 0.99)
         return lo, max(hi, lo * 10)
 
     def survival_on(self, t: np.ndarray) -> np.ndarray:
@@ -892,7 +983,15 @@ class _Mixture:
     def cdf_on_grid(self, grid: np.ndarray) -> np.ndarray:
         f = self.weights @ self.table(grid) if len(self.states) else np.zeros(len(grid))
         if len(self.fl):
-            f = f + np.array([(self.fl[:, 3] * _fluid_cdf(g, self.fl)).sum() for g in grid])
+            a, b, w = self._pieces
+            n = self.fl[:, 3]
+            if not (w > 0).any():  # one grid point at a time: the sums' bits as they were
+                return f + np.array([(n * _pieces_cdf(g, a, b, w)).sum() for g in grid])
+            step = max(_TABLE_CELLS // max(len(grid), 1), 1)
+            for k in range(0, len(a), step):
+                sl = slice(k, k + step)
+                f = f + n[sl] @ _pieces_cdf(grid[None, :], a[sl, None], b[sl, None],
+                                            w[sl, None])
         return f
 
     def quantile(self, q: float, total: float, grid: np.ndarray, f: np.ndarray) -> float:
@@ -1007,14 +1106,37 @@ def _steady_cdf(x: float | np.ndarray, p: ServingParams, st: np.ndarray) -> np.n
 
 
 def _fluid_cdf(x: float | np.ndarray, fl: np.ndarray) -> np.ndarray:
-    """Arrivals spread evenly over the segment, response time linear from a to b."""
+    """Share of each fluid segment's arrivals answered within ``x`` (:func:`_pieces_cdf`)."""
     if not len(fl):
         return np.zeros(0)
-    a, b = fl[:, 4], fl[:, 5]
+    return _pieces_cdf(x, fl[:, 4], fl[:, 5], _widths(fl))
+
+
+def _widths(fl: np.ndarray) -> np.ndarray:
+    """Fluid segments' bands: the narrower end's, so that no time falls below the fixed
+    part and the wait (a bin's width is at most twice its mean's time in service)."""
+    return np.minimum(fl[:, 6], fl[:, 8])
+
+
+def _pieces_cdf(x: float | np.ndarray, a: np.ndarray, b: np.ndarray,
+                w: np.ndarray) -> np.ndarray:
+    """Share at or under ``x`` of fluid pieces' arrivals: spread evenly over the piece, mean
+    response time linear from ``a`` to ``b``, each instant's times uniform on a band of
+    width ``w`` about it (broadcasting). Where no piece has a band this is the plain
+    uniform on [a, b]; :func:`capacity.sim.queueing.band_cdf` gives the same bits there."""
     lo, hi = np.minimum(a, b), np.maximum(a, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(hi > lo, (x - lo) / (hi - lo), (np.asarray(x) >= lo).astype(float))
-    return np.clip(frac, 0.0, 1.0)
+    if not (w > 0).any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(hi > lo, (x - lo) / (hi - lo), (np.asarray(x) >= lo).astype(float))
+        return np.clip(frac, 0.0, 1.0)
+    return qm.band_cdf(x, *_band(a, b, w))
+
+
+def _band(a: np.ndarray, b: np.ndarray,
+          w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fluid pieces' times as ``lo + d U + w V`` (queueing.band_cdf): (lo, d, w)."""
+    with np.errstate(invalid="ignore"):
+        return np.minimum(a, b) - w / 2, np.abs(b - a), w
 
 
 def params_from(wl: Any, demand: Any) -> ServingParams:

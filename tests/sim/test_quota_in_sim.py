@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import pytest
+from scipy import integrate
+
 from capacity.analysis.summary import build_summary
 from capacity.scenario.loader import load_scenario
 from tests.sim.conftest import DATA, run_model
@@ -37,15 +43,32 @@ def test_shortfall_counts_against_availability():
     _, out = run_model(sc)
     ig = out.integrals
     lost = ig.offered_requests - ig.served_requests
-    # No queue limit: the excess waits in the pods (processor sharing: an arrival's answer
-    # takes about backlog / 12 s). From 600 s three pods get 60 / 3 = 20 rps against 12, so
-    # their backlog grows by 8 a second; from 672 s four pods get 15 rps, +3/s. The last
-    # pod to join (empty at 672 s) passes a 30 s wait at a backlog of 360 requests, 120 s
-    # later (792 s); from then until the drop at 2400 s every arrival times out (the pods
-    # still work through the requests their clients gave up on): at least
-    # (2400 - 792) x 60 = 96,480 requests, all of them timeouts.
-    assert lost >= 96_480
-    assert ig.errors["timeout"] >= 96_480
+    # No queue limit: the excess waits in the pods, which share their 0.3 cores among all
+    # their requests (mu = 12/s a pod): with a backlog B an arrival of work x times the mean
+    # is answered after 0.1 s + x B / 12 s, so it times out when x > 29.9 x 12 / B, with
+    # probability exp(-358.8 / B) for exponential work. From 600 s three pods get 60 / 3 =
+    # 20 rps against 12, so their backlog grows by 8 a second; from 672 s (the 4th pod
+    # Ready, empty) four pods get 15 rps, +3/s each; from 2400 s 9 rps, 2.25 a pod, and the
+    # backlogs drain at 9.75/s. The timeouts are the integral of rate x exp(-358.8 / B(t))
+    # over those lines: 92,301. (Before each arrival's time was its own work's, every
+    # arrival there had the mean's, B / 12 s: all timed out from a backlog of 359, some
+    # 96,500 requests.) The model's bins of the work give the exponential's tail to ~1%.
+    y = 29.9 * 12.0
+
+    def timeouts(rate: float, backlog: Callable[[float], float], t0: float, t1: float) -> float:
+        return integrate.quad(lambda t: rate * math.exp(-y / backlog(t)), t0, t1,
+                              limit=200)[0]
+
+    b3, b4 = 8.0 * 72 + 3.0 * 1728, 3.0 * 1728  # the backlogs at 2400 s
+    three = (timeouts(20.0, lambda t: 8.0 * (t - 600), 600, 672)
+             + timeouts(15.0, lambda t: 576 + 3.0 * (t - 672), 672, 2400)
+             + timeouts(2.25, lambda t: b3 - 9.75 * (t - 2400), 2400, 2400 + b3 / 9.75))
+    fourth = (timeouts(15.0, lambda t: 3.0 * (t - 672), 672, 2400)
+              + timeouts(2.25, lambda t: b4 - 9.75 * (t - 2400), 2400, 2400 + b4 / 9.75))
+    want = 3 * three + fourth
+    assert want == pytest.approx(92_301, rel=1e-4)
+    assert lost == pytest.approx(ig.errors["timeout"], rel=1e-12)
+    assert ig.errors["timeout"] == pytest.approx(want, rel=0.015)
     assert ig.errors["rejected"] == ig.errors["no_endpoint"] == ig.errors["dead_endpoint"] == 0
     assert ig.seconds_at_full_capacity < ig.measured_seconds
 

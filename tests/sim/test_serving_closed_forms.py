@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from scipy import integrate, linalg, optimize
 
 import capacity
@@ -500,3 +502,148 @@ def test_a_timeout_nobody_reaches_changes_nothing() -> None:
               5.0)
     assert out.integrals.errors["timeout"] == pytest.approx(0.0, abs=1e-6)
     assert out.extra["latency"]["mean"] == pytest.approx(pk_mean(0.5, 0.0), rel=TRAPEZOID)
+
+
+# --- the work in bins (a fluid arrival's own work: queueing.work_bins) ----------------------------
+
+
+def _work_pdf(cv2: float) -> Any:
+    """The density of the module's work family at mean 1, written out here: exponential,
+    gamma (cv^2 < 1) or the balanced-means two-phase hyperexponential (cv^2 > 1)."""
+    if cv2 == 1.0:
+        return lambda x: math.exp(-x)
+    if cv2 < 1.0:
+        k = 1.0 / cv2
+        return lambda x: k**k * x ** (k - 1) * math.exp(-k * x) / math.gamma(k)
+    p1 = 0.5 * (1 + math.sqrt((cv2 - 1) / (cv2 + 1)))
+    r1, r2 = 2 * p1, 2 * (1 - p1)
+    return lambda x: p1 * r1 * math.exp(-r1 * x) + (1 - p1) * r2 * math.exp(-r2 * x)
+
+
+@pytest.mark.parametrize("cv2", [0.25, 1.0, 4.0])
+def test_work_bins_are_the_conditional_moments_of_their_quantile_bins(cv2: float) -> None:
+    # Each bin's probability, mean and width (a uniform's of the bin's variance, sqrt(12
+    # var), capped at twice the mean) against quadrature of the density between its
+    # quantiles (found here by root finding on the integrated density).
+    pdf = _work_pdf(cv2)
+    prob, means, widths = qm.work_bins(cv2)
+    cdf = lambda y: integrate.quad(pdf, 0.0, y, limit=200)[0]  # noqa: E731
+    edges = np.concatenate([[0.0], np.cumsum(prob)])
+    ys = [0.0] + [optimize.brentq(lambda y, q=q: cdf(y) - q, 0.0, 200.0, xtol=1e-13)
+                  for q in edges[1:-1]] + [math.inf]
+    for j in range(len(prob)):
+        a, b = ys[j], ys[j + 1]
+        mass = integrate.quad(pdf, a, b, limit=200)[0]
+        first = integrate.quad(lambda x: x * pdf(x), a, b, limit=200)[0]
+        second = integrate.quad(lambda x: x * x * pdf(x), a, b, limit=200)[0]
+        assert mass == pytest.approx(prob[j], rel=1e-7)
+        assert means[j] == pytest.approx(first / mass, rel=1e-6)
+        var = second / mass - (first / mass) ** 2
+        want = min(math.sqrt(12 * var), 2 * first / mass)
+        assert widths[j] == pytest.approx(want, rel=1e-4, abs=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cv2=hst.floats(min_value=0.0, max_value=30.0))
+def test_work_bins_keep_the_mean_and_the_variance(cv2: float) -> None:
+    prob, means, widths = qm.work_bins(cv2)
+    assert prob.sum() == pytest.approx(1.0, rel=1e-12)
+    assert prob @ means == pytest.approx(1.0, rel=1e-12)
+    assert (np.diff(means) > 0).all() and means[0] > 0
+    assert (widths >= 0).all() and (widths <= 2 * means + 1e-12).all()
+    # Between the bins the points lose the spread inside each (at most 3% of the
+    # variance); read as uniforms of their widths the bins keep it, all but what the cap
+    # on the first bin's width (no negative work) drops.
+    between = float(prob @ means**2) - 1.0
+    assert 0.97 * cv2 - 1e-12 <= between <= cv2 + 1e-9
+    whole = between + float(prob @ widths**2) / 12
+    assert whole == pytest.approx(cv2, rel=1e-3, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lo=hst.floats(-5.0, 5.0), d=hst.floats(0.0, 4.0), w=hst.floats(0.0, 4.0),
+       x=hst.floats(-10.0, 15.0))
+def test_band_cdf_and_partial_mean_against_quadrature(lo: float, d: float, w: float,
+                                                       x: float) -> None:
+    # T = lo + d U + w V with U, V uniform: P(T <= x) and E[T; T <= x] against a double
+    # integral over (U, V) of the indicator (or an interval's, where d or w is 0).
+    args = (np.array([lo]), np.array([d]), np.array([w]))
+    f = float(qm.band_cdf(x, *args)[0])
+    m = float(qm.band_partial_mean(x, *args)[0])
+    if d == 0 and w == 0:
+        want_f, want_m = float(lo <= x), lo * float(lo <= x)
+    else:
+        q = max(d, w)
+        p = min(d, w)
+        # integrate over the longer side's uniform in closed form, the shorter numerically
+        def inner(u: float, k: int) -> float:  # k = 0: P(inner <= x - lo - p u); 1: E
+            y = min(max((x - lo - p * u) / q, 0.0), 1.0)
+            return y if k == 0 else y * (lo + p * u) + q * y * y / 2
+        kinks = [u for u in ((x - lo) / p, (x - lo - q) / p) if 0 < u < 1] if p else []
+        want_f = integrate.quad(inner, 0, 1, args=(0,), limit=200, points=kinks or None)[0]
+        want_m = integrate.quad(inner, 0, 1, args=(1,), limit=200, points=kinks or None)[0]
+    assert f == pytest.approx(want_f, abs=1e-9)
+    assert m == pytest.approx(want_m, abs=1e-8)
+
+
+# --- a processor-sharing backlog's latency, from the segments (ServingModel.finish) ---------------
+
+
+def _work_samples(rng: np.random.Generator, cv2: float, n: int) -> np.ndarray:
+    """n draws of the module's work family at mean 1 (see _work_pdf)."""
+    if cv2 == 1.0:
+        return rng.exponential(1.0, n)
+    if cv2 < 1.0:
+        return rng.gamma(1.0 / cv2, cv2, n)
+    p1 = 0.5 * (1 + math.sqrt((cv2 - 1) / (cv2 + 1)))
+    slow = rng.random(n) >= p1
+    return np.where(slow, rng.exponential(1 / (2 * (1 - p1)), n), rng.exponential(1 / (2 * p1), n))
+
+
+@pytest.mark.parametrize("timeout", [15.0, math.inf])
+@pytest.mark.parametrize("cv", [0.5, 1.0, 2.0])
+def test_a_sharing_backlog_gives_each_arrival_its_own_work_time(cv: float,
+                                                                timeout: float) -> None:
+    # One pod of 2 cores sharing them among all its requests (w = 0.2 s, mu = 10/s, a
+    # fixed 50 ms), offered 30/s from empty for 30 s in 1 s steps: the backlog grows
+    # linearly to 600 and an arrival at t takes 0.05 + X 0.2 B(t) / 2 s, X its work over
+    # the mean. Everything finish() reports (answered, mean, run and row percentiles, row
+    # timeouts, answered_within) against 2M draws of that, X from the work's own family:
+    # the bins of the work, each a band of times, give it to about 1%. Nothing is faster
+    # than the fixed part.
+    from types import SimpleNamespace
+
+    from capacity.sim.serving import ServingModel, ServingParams
+
+    params = ServingParams(work=0.2, cv=cv, fixed=0.05, concurrency=math.inf,
+                           queue_limit=math.inf, timeout=timeout, base_cpu=0.0,
+                           base_memory=0.0, memory_per_inflight=0.0, rate_cap=math.inf)
+    srv = ServingModel(params, record_segments=True)
+    srv.add_pod(SimpleNamespace(cls=None, cum=0.0, s0=0.0, spot=False), 2.0, 0.0)
+    srv.update(0.0, 30.0, 1)
+    (c,) = srv.classes
+    for t in range(30):
+        srv.advance(float(t), t + 1.0, 1.0, 1, 0, 30.0, -1)
+    assert c.fluid and c.backlog(0.0) == 0.0 and c.backlog(30.0) == pytest.approx(600.0)
+    res = srv.finish(np.array([10.0, 20.0, 30.0]))
+    within = np.array(srv.answered_within([0.05, 1.0, 5.0])) / 900.0
+
+    rng = np.random.default_rng(7)
+    n = 2_000_000
+    arrival = rng.random(n) * 30.0
+    t = 0.05 + _work_samples(rng, cv * cv, n) * 0.2 * np.maximum(1.0, 20.0 * arrival / 2.0)
+    ok = t <= timeout
+    assert res.answered / 900.0 == pytest.approx(ok.mean(), abs=0.003)
+    assert res.mean == pytest.approx(t[ok].mean(), rel=0.01)
+    for q in (0.5, 0.9, 0.95, 0.99):
+        assert res.quantiles[f"p{round(q * 100)}"] == pytest.approx(
+            np.quantile(t[ok], q), rel=0.015), q
+    assert within[0] <= 1e-12
+    np.testing.assert_allclose(within[1:], [((t <= x) & ok).mean() for x in (1.0, 5.0)],
+                               atol=0.003)
+    for i in range(3):
+        row = (arrival > 10.0 * i) & (arrival <= 10.0 * (i + 1))
+        want = np.quantile(t[row & ok], [0.5, 0.99])
+        got = [res.rows["latency_p50"][i], res.rows["latency_p99"][i]]
+        np.testing.assert_allclose(got, want, rtol=0.015)
+        assert res.rows["timeouts"][i] / 300.0 == pytest.approx((~ok[row]).mean(), abs=0.008)

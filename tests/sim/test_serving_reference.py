@@ -27,6 +27,7 @@ standard error ``se`` over seeds are taken and the model must be within
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -207,30 +208,81 @@ def test_pod_lost_into_overload_with_a_queue_limit() -> None:
     compare(model, ref)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (model): under processor sharing the overloaded fluid gives every arrival the "
-    "same response time w B / c (serving.py ServingModel._fluid_t), but a PS request's "
-    "time grows with its own work (short ones leave early, long ones stay): with a 15 s "
-    "client timeout the model times out 4068 requests and answers 2412, the reference "
-    "2946 +- 53 and 3547 +- 37"))
-def test_spike_on_processor_sharing_pods() -> None:
-    # As the spike above, but no concurrency limit and no queue limit: each pod shares
-    # its 2 cores among all its requests (w = 0.2 s: mu = 10/s a pod), and the backlog
-    # grows at 5/s a pod from 300 to 420 s. Arrivals keep coming after the window in the
-    # reference (under PS later arrivals slow earlier ones down) until 620 s: a request
-    # of the window is answered or timed out 15 s after it came. 8 seeds: sharing among
-    # hundreds of requests is slower to simulate.
-    demand = {"cpuPerRequest": 0.2, "timeout": 15}
-    load = {"steps": [{"at": 0, "rps": 12}, {"at": 300, "rps": 30}, {"at": 420, "rps": 12}],
+PS_SPIKE = {"steps": [{"at": 0, "rps": 12}, {"at": 300, "rps": 30}, {"at": 420, "rps": 12}],
             "resolution": "1s"}
-    sc = serving_scenario(demand, load, replicas=2, duration="600s", warmup="240s")
+PS_PLAN = Plan(rates=((0.0, 12.0), (300.0, 30.0), (420.0, 12.0)),
+               pods=((0.0, INF, INF), (0.0, INF, INF)), window=(240.0, 600.0))
+
+
+def run_ps_spike(cv: float, timeout: float | None) -> tuple[dict[str, float],
+                                                            dict[str, np.ndarray]]:
+    """The spike on two processor-sharing pods (below): the model's numbers and the
+    reference's over 8 seeds (sharing among hundreds of requests is slower to simulate).
+    With a timeout, arrivals keep coming after the window in the reference (under PS later
+    arrivals slow earlier ones down) until 620 s: a request of the window is answered or
+    timed out 15 s after it came."""
+    demand: dict[str, Any] = {"cpuPerRequest": 0.2, "serviceTimeCV": cv}
+    if timeout is not None:
+        demand["timeout"] = timeout
+    sc = serving_scenario(demand, PS_SPIKE, replicas=2, duration="600s", warmup="240s")
     model = model_numbers(capacity.simulate(sc, runs=1, seed=1).outcomes[0])
-    spec = PodSpec(work=0.2, cores=2.0, timeout=15.0)
-    plan = Plan(rates=((0.0, 12.0), (300.0, 30.0), (420.0, 12.0)),
-                pods=((0.0, INF, INF), (0.0, INF, INF)), window=(240.0, 600.0), until=700.0,
-                arrivals_until=620.0)
-    ref = replicate(spec, plan, range(8))
+    spec = PodSpec(work=0.2, cv=cv, cores=2.0, timeout=timeout if timeout is not None else INF)
+    plan = (dataclasses.replace(PS_PLAN, until=700.0, arrivals_until=620.0)
+            if timeout is not None else dataclasses.replace(PS_PLAN, until=900.0))
+    return model, replicate(spec, plan, range(8))
+
+
+def test_spike_on_processor_sharing_pods() -> None:
+    # As the spike above, but no concurrency limit and no queue limit: each pod shares its
+    # 2 cores among all its requests (w = 0.2 s: mu = 10/s a pod), and the backlog grows at
+    # 5/s a pod from 300 to 420 s; a 15 s client timeout. Under sharing a request's time
+    # grows with its own work: short ones leave early, long ones stay and time out. Before
+    # the fluid gave each arrival its own work's time (every one had the mean's, w B / c),
+    # the model timed out 4068 requests and answered 2412; the reference 2946 +- 53 and
+    # 3547 +- 37.
+    model, ref = run_ps_spike(1.0, 15.0)
     compare(model, ref)
+
+
+def test_spike_on_processor_sharing_pods_without_a_timeout() -> None:
+    # The same spike, every request answered. A fluid arrival's time is its own work times
+    # the sharing it finds when it comes (the mean path's backlog at arrival). After the
+    # spike the backlog drains while the longest requests are still in service, so their
+    # real time is shorter than that: the model's p99 is pessimistic, by 20% here (174 s
+    # against 145 +- 4 s); the mean and median agree (before the change the median was
+    # 24 s against the reference's 12 s, the p99 59 s against 145 s).
+    model, ref = run_ps_spike(1.0, None)
+    compare(model, ref, keys=("answered", "mean", "p50"))
+    p99 = float(ref["p99"].mean())
+    assert p99 <= model["p99"] <= 1.25 * p99, (model["p99"], p99)
+
+
+def test_processor_sharing_rows_follow_the_backlog_smoothly() -> None:
+    # The spike's timeseries rows (15 s each) while most arrivals time out: the answered
+    # are the short requests, whose times spread up to the timeout. Each bin of the work
+    # is a band of times, not one time (when every bin was a single time, a row's p99 was
+    # that of the highest bin under 15 s: 12.6 s in one row, 9.8 s in another, and its
+    # median jumped from 8.4 s to 3.1 s and back; the backlog moves by 120 to 150
+    # requests a row, the median now by 1 s at most).
+    sc = serving_scenario({"cpuPerRequest": 0.2, "timeout": 15.0}, PS_SPIKE, replicas=2,
+                          duration="600s", warmup="240s")
+    ts = capacity.simulate(sc, runs=1, seed=1, record=True).timeseries
+    busy = ts[(ts["time"] > 330.0) & (ts["error_rps"] > 2.0)]  # from half a minute in
+    assert len(busy) >= 12
+    assert busy["latency_p99"].between(14.0, 15.0).all(), busy["latency_p99"].tolist()
+    assert busy["latency_p50"].diff().abs().max() < 1.5, busy["latency_p50"].tolist()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LIMITATION (model): the fluid counts requests, dB/dt = lam - mu, which under "
+    "processor sharing holds for exponential work only: with other work the departures "
+    "follow the attained service (few leave early when the work is regular, many when it "
+    "is variable). With CV 0.5 the model answers 2816 against the reference's 2154 +- 57, "
+    "with CV 2 it answers 4238 against 5335 +- 44"))
+@pytest.mark.parametrize("cv", [0.5, 2.0])
+def test_spike_on_processor_sharing_pods_with_other_work(cv: float) -> None:
+    model, ref = run_ps_spike(cv, 15.0)
+    compare(model, ref, keys=("answered", "timeout"))
 
 
 @pytest.mark.parametrize("rate", [9.9, 10.0, 10.2])
