@@ -262,13 +262,13 @@ class KubeApiserver(Model):
 class Kubelet(Model):
     nodeLeaseDurationSeconds: int = Field(40, ge=1, le=INT32_MAX)
     housekeepingInterval: Duration = Field(
-        0.0, le=3600.0,
-        description="cAdvisor's housekeeping interval. Upstream's kubelet sets 10s: each "
-        "container's CPU and memory are read every interval plus a jitter of up to one "
-        "interval, and /metrics/resource serves the latest reading with its own timestamp, "
-        "so metrics-server's samples lag its scrapes by 0-20 s (7.8 s on average). Set 10s "
-        "to model that lag. The default 0s reads at each scrape, as the "
-        "PodAndContainerStatsFromCRI gate would (our tests' hand-worked timelines assume it).")
+        10.0, le=3600.0,
+        description="cAdvisor's housekeeping interval, 10s as upstream's kubelet sets it: "
+        "each container's CPU and memory are read every interval plus a jitter of up to "
+        "one interval, and /metrics/resource serves the latest reading with its own "
+        "timestamp, so metrics-server's samples lag its scrapes by 0-20 s (7.8 s on "
+        "average). 0s reads at each scrape, as the PodAndContainerStatsFromCRI gate "
+        "(alpha, off by default) would; hand-worked timelines are simplest with it.")
 
 
 class MetricsServer(Model):

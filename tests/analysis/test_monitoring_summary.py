@@ -218,6 +218,8 @@ def test_simulate_summary_has_alerts_and_vpa(tmp_path: Path):
 extends: {ROOT / 'scenarios' / 'zone-outage.yaml'}
 name: zone-window
 simulation: {{duration: 6h, runs: 2, startTime: "2026-01-06T11:00:00"}}
+controllers:  # no housekeeping lag: the zone-window of tests/sim/test_monitoring.py
+  kubelet: {{housekeepingInterval: 0s}}
 failures:
   zones:
     scheduled: [{{zone: zone-c, at: 2h, duration: 3h}}]

@@ -77,6 +77,9 @@ def test_samples_as_metrics_server_serves_them(tmp_path: Path):
     metrics API's CPU rate (millicores → cores) stamped with its scrape time, and the
     working set. The same samples fed by hand give the same recommendation."""
     sc = scenario(tmp_path, STEADY)
+    # stamped with the scrape's time: no cAdvisor housekeeping lag (with it each sample
+    # carries its reading's time, as tests/sim/test_metrics_server.py checks)
+    sc.controllers.kubelet.housekeepingInterval = 0.0
     obs = VpaFeedObserver()
     seqs = run_seed_sequences(sc.simulation.seed, 1)
 
