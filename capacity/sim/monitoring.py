@@ -85,7 +85,7 @@ import numpy as np
 from capacity.k8s.types import CONDITION_TRUE, POD_READY
 from capacity.manifests.emit import alerts_from_scenario, build_manifests
 from capacity.sim import queueing as qm
-from capacity.sim.serving import PROMETHEUS_BUCKETS
+from capacity.sim.serving import PROMETHEUS_BUCKETS, pieces_cdf
 from capacity.sim.workload import OFF, SERVING
 
 __all__ = [
@@ -363,20 +363,14 @@ class MonitoringObserver:
         """Share of a fluid stretch's arrivals at or under each bucket bound: per bin of the
         work (``bins``: ServingModel.work_bins_of) the mean response time moves linearly
         from ``wa + x sa`` to ``wb + x sb`` over the stretch, spread over the bin's band at
-        the narrower end's width, as the serving model's segments are."""
+        the narrower end's width, as the serving model's segments are (pieces_cdf)."""
         if len(bins[0]) == 1:
-            ra, rb = wa + sa, wb + sb
-            lo, hi = min(ra, rb), max(ra, rb)
-            if hi > lo:
-                return np.clip((self._le - lo) / (hi - lo), 0.0, 1.0)
-            return (self._le >= lo).astype(float)
+            return pieces_cdf(self._le, wa + sa, wb + sb, np.zeros(1))
         arrays = self._bin_arrays.get(id(bins))
         if arrays is None:
             arrays = self._bin_arrays[id(bins)] = tuple(np.asarray(v)[:, None] for v in bins)
         pb, x, wd = arrays
-        ra, rb = wa + x * sa, wb + x * sb
-        w = wd * min(sa, sb)
-        f = qm.band_cdf(self._le[None, :], np.minimum(ra, rb) - w / 2, np.abs(rb - ra), w)
+        f = pieces_cdf(self._le[None, :], wa + x * sa, wb + x * sb, wd * min(sa, sb))
         return pb[:, 0] @ f
 
     def _advance(self, t0: float, t1: float, classes: Sequence[Any]) -> None:

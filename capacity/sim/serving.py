@@ -633,19 +633,6 @@ class ServingModel:
                     pw, th, svc, cv2 = st.distribution(p.work)
                     seg.extend((s0, t1, _STEADY, acc, pw, th, svc, owner, cv2))
 
-    def response_time(self, c: PodClass, b: float) -> float:
-        """Mean response time (seconds) of an arrival that finds ``b`` requests in a fluid
-        pod of ``c`` (inf when the pod has no CPU for requests). In a slow fill that is the
-        mean path's time: a run's p99 there is low (at 99% of capacity about half the
-        reference's), and high once the fill ends (the stationary tail, which a 20-minute
-        run does not see in full)."""
-        return self._fluid_t(c, b)
-
-    def _fluid_t(self, c: PodClass, b: float) -> float:
-        """Mean response time of an arrival that finds ``b`` requests in a fluid pod."""
-        before, service = self.fluid_parts(c, b)
-        return before + service
-
     def shares(self, c: PodClass) -> bool:
         """Whether requests in service in a pod of ``c`` can share its cores: more of them
         than it has cores, and more than one (one worker on half a core is slow, not
@@ -666,7 +653,10 @@ class ServingModel:
         seconds in service). With ``n`` requests in service sharing ``m`` cores each is
         served at ``m / n`` of a core, so an arrival's time in service is its own work over
         the mean work times the second (:meth:`work_bins_of`): a short request leaves early
-        and a long one stays."""
+        and a long one stays. Both are inf when the pod has no CPU for requests. In a slow
+        fill this is the mean path's time: a run's p99 there is low (at 99% of capacity
+        about half the reference's), and high once the fill ends (the stationary tail,
+        which a 20-minute run does not see in full)."""
         p = self.p
         if c.mu == 0:
             return INF, INF
@@ -816,7 +806,7 @@ class ServingModel:
             # a piece's timeouts from its own response times, not the whole segment's
             tau = self.p.timeout
             if tau != INF:
-                ok = _pieces_cdf(tau, pa, pb, pw)
+                ok = pieces_cdf(tau, pa, pb, pw)
                 np.add.at(out["timeouts"], fl_rows, fl_w * (1 - ok))
             n_st = np.bincount(st_rows, minlength=n) if len(st_rows) else np.zeros(n)
             n_band = np.bincount(fl_rows, weights=pw > 0, minlength=n)
@@ -837,7 +827,7 @@ class ServingModel:
             sel = on_grid[(g_rows >= lo) & (g_rows < hi)]
             for k in range(0, len(sel), step):
                 j = sel[k:k + step]
-                frac = _pieces_cdf(grid[None, :], pa[j, None], pb[j, None], pw[j, None])
+                frac = pieces_cdf(grid[None, :], pa[j, None], pb[j, None], pw[j, None])
                 np.add.at(f, fl_rows[j] - lo, fl_w[j][:, None] * frac)
             total = f[:, -1]
             for q, key in ((0.5, "latency_p50"), (0.99, "latency_p99")):
@@ -867,7 +857,7 @@ class ServingModel:
                              weight: np.ndarray, n: int) -> None:
         """p50 and p99 of the answered arrivals of rows made of fluid pieces only: piece
         ``i`` of row ``rows[i]`` has ``weight[i]`` arrivals, mean times from ``a[i]`` to
-        ``b[i]`` and band ``w[i]`` (:func:`_pieces_cdf`); those over the timeout, and those
+        ``b[i]`` and band ``w[i]`` (:func:`pieces_cdf`); those over the timeout, and those
         of a pod with no CPU for requests (infinite times), are not answered. NaN where a
         row has none answered. Log-bisection to 1e-9 of the time."""
         tau = self.p.timeout
@@ -883,7 +873,7 @@ class ServingModel:
         small = np.maximum(small, 1e-12 * big)  # a band may start at 0 s (no fixed part)
 
         def mass(t: np.ndarray) -> np.ndarray:  # per row: arrivals answered within t
-            return np.bincount(rows, weights=weight * _pieces_cdf(t[rows], a, b, w),
+            return np.bincount(rows, weights=weight * pieces_cdf(t[rows], a, b, w),
                                minlength=n)
 
         live = np.zeros(n, dtype=bool)
@@ -921,7 +911,7 @@ class _Mixture:
             self.inverse = np.zeros(0, dtype=int)
             self.weights = np.zeros(0)
         self.fl = fl
-        self._pieces = (fl[:, 4], fl[:, 5], _widths(fl))  # (a, b, band) of _pieces_cdf
+        self._pieces = (fl[:, 4], fl[:, 5], _widths(fl))  # (a, b, band) of pieces_cdf
         self._tables: dict[int, np.ndarray] = {}
 
     def table(self, grid: np.ndarray) -> np.ndarray:
@@ -947,7 +937,7 @@ class _Mixture:
         v = float(self.weights @ qm.response_cdf(x, self.p.fixed, s[:, 0], s[:, 1], s[:, 2],
                                                  s[:, 3])) if len(s) else 0.0
         if len(self.fl):
-            v += float((self.fl[:, 3] * _pieces_cdf(x, *self._pieces)).sum())
+            v += float((self.fl[:, 3] * pieces_cdf(x, *self._pieces)).sum())
         return v
 
     def span(self) -> tuple[float, float]:
@@ -986,11 +976,11 @@ class _Mixture:
             a, b, w = self._pieces
             n = self.fl[:, 3]
             if not (w > 0).any():  # one grid point at a time: the sums' bits as they were
-                return f + np.array([(n * _pieces_cdf(g, a, b, w)).sum() for g in grid])
+                return f + np.array([(n * pieces_cdf(g, a, b, w)).sum() for g in grid])
             step = max(_TABLE_CELLS // max(len(grid), 1), 1)
             for k in range(0, len(a), step):
                 sl = slice(k, k + step)
-                f = f + n[sl] @ _pieces_cdf(grid[None, :], a[sl, None], b[sl, None],
+                f = f + n[sl] @ pieces_cdf(grid[None, :], a[sl, None], b[sl, None],
                                             w[sl, None])
         return f
 
@@ -1106,10 +1096,10 @@ def _steady_cdf(x: float | np.ndarray, p: ServingParams, st: np.ndarray) -> np.n
 
 
 def _fluid_cdf(x: float | np.ndarray, fl: np.ndarray) -> np.ndarray:
-    """Share of each fluid segment's arrivals answered within ``x`` (:func:`_pieces_cdf`)."""
+    """Share of each fluid segment's arrivals answered within ``x`` (:func:`pieces_cdf`)."""
     if not len(fl):
         return np.zeros(0)
-    return _pieces_cdf(x, fl[:, 4], fl[:, 5], _widths(fl))
+    return pieces_cdf(x, fl[:, 4], fl[:, 5], _widths(fl))
 
 
 def _widths(fl: np.ndarray) -> np.ndarray:
@@ -1118,7 +1108,7 @@ def _widths(fl: np.ndarray) -> np.ndarray:
     return np.minimum(fl[:, 6], fl[:, 8])
 
 
-def _pieces_cdf(x: float | np.ndarray, a: np.ndarray, b: np.ndarray,
+def pieces_cdf(x: float | np.ndarray, a: np.ndarray, b: np.ndarray,
                 w: np.ndarray) -> np.ndarray:
     """Share at or under ``x`` of fluid pieces' arrivals: spread evenly over the piece, mean
     response time linear from ``a`` to ``b``, each instant's times uniform on a band of
